@@ -1,0 +1,77 @@
+
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{header, HeaderName, HeaderValue};
+use tower::ServiceExt;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use wp_bridge_core::{ErrorCode, GatewayService, Rejection};
+
+use crate::ApiError;
+
+/// Where WordPress posts events.
+pub const INGEST_PATH: &str = "/webhooks/wp";
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The gateway's routes: `POST /webhooks/wp` and `GET /healthz`.
+///
+/// Every request gets an `X-Request-Id` (kept when the sender set a sane one,
+/// generated otherwise), echoed in the response; an accepted event keeps it
+/// as its correlation id.
+pub fn router(gateway: GatewayService) -> Router {
+    Router::new()
+        .route(
+            INGEST_PATH,
+            post(ingest).fallback(|| async { method_not_allowed("POST") }),
+        )
+        .route(
+            "/healthz",
+            get(healthz).fallback(|| async { method_not_allowed("GET") }),
+        )
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
+        .with_state(gateway)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn ingest(State(gateway): State<GatewayService>, request: Request) -> Response {
+    let response = match gateway.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    if let Some(rejection) = response.extensions().get::<Rejection>() {
+        tracing::info!(
+            code = %rejection.code(),
+            status = rejection.status().as_u16(),
+            message = rejection.message(),
+            "request rejected"
+        );
+    }
+    response.into_response()
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this path")
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+

@@ -1,0 +1,5 @@
+//! Leaf services.
+
+mod ingest;
+
+pub use ingest::IngestService;

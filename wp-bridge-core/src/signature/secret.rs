@@ -1,0 +1,124 @@
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::error::SecretError;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Shortest secret accepted: 16 bytes, 128 bits when random.
+const MIN_SECRET_LEN: usize = 16;
+
+/// One signing secret with its HMAC key schedule computed once.
+struct Secret {
+    // Kept only to be wiped on drop; verification uses the keyed state.
+    _bytes: Zeroizing<Vec<u8>>,
+    keyed: HmacSha256,
+}
+
+/// The active signing secrets. All of them verify; the first one signs.
+///
+/// Rotation: add the new secret first, deploy the gateway, switch WordPress
+/// to the new secret, then remove the old one.
+///
+/// The HMAC key setup (inner and outer pad) runs once per secret when the set
+/// is built, never per request. The secret bytes are zeroized on drop.
+/// `Debug` and `Display` print only how many secrets there are.
+///
+/// ```
+/// use wp_bridge_core::signature::SecretSet;
+///
+/// let set = SecretSet::new(["new-secret-0123456789", "old-secret-0123456789"]).unwrap();
+/// assert_eq!(set.len(), 2);
+/// assert_eq!(format!("{set:?}"), "SecretSet { secrets: 2 }");
+/// ```
+pub struct SecretSet {
+    secrets: Vec<Secret>,
+}
+
+impl SecretSet {
+    /// Builds a set from raw secrets (the bytes WordPress and the gateway share).
+    pub fn new<I, S>(secrets: I) -> Result<Self, SecretError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let mut built = Vec::new();
+        for (index, secret) in secrets.into_iter().enumerate() {
+            let bytes = secret.as_ref();
+            if bytes.len() < MIN_SECRET_LEN {
+                return Err(SecretError::TooShort {
+                    index,
+                    len: bytes.len(),
+                    min: MIN_SECRET_LEN,
+                });
+            }
+            // HMAC accepts keys of any length, so this cannot fail.
+            let keyed = <HmacSha256 as Mac>::new_from_slice(bytes)
+                .map_err(|_| SecretError::Empty)?;
+            built.push(Secret {
+                _bytes: Zeroizing::new(bytes.to_vec()),
+                keyed,
+            });
+        }
+        if built.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        Ok(Self { secrets: built })
+    }
+
+    /// Parses a comma-separated list, as in `WP_BRIDGE_SECRETS=new,old`.
+    /// Surrounding whitespace is ignored; empty entries are skipped.
+    pub fn from_comma_separated(list: &str) -> Result<Self, SecretError> {
+        Self::new(list.split(',').map(str::trim).filter(|s| !s.is_empty()))
+    }
+
+    /// How many secrets are active.
+    pub fn len(&self) -> usize {
+        self.secrets.len()
+    }
+
+    /// Always false: a set holds at least one secret.
+    pub fn is_empty(&self) -> bool {
+        self.secrets.is_empty()
+    }
+
+    /// Signs `timestamp + "." + body` with the first secret, base64-encoded.
+    pub fn sign(&self, timestamp: u64, body: &[u8]) -> String {
+        use base64::Engine as _;
+        let mut mac = self.secrets[0].keyed.clone();
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    /// The index of the first secret whose MAC over `timestamp "." body`
+    /// equals `tag`, compared in constant time.
+    pub(crate) fn matching_key(&self, timestamp: &[u8], body: &[u8], tag: &[u8]) -> Option<usize> {
+        self.secrets.iter().position(|secret| {
+            let mut mac = secret.keyed.clone();
+            mac.update(timestamp);
+            mac.update(b".");
+            mac.update(body);
+            // `verify_slice` compares with `subtle::ConstantTimeEq`.
+            mac.verify_slice(tag).is_ok()
+        })
+    }
+}
+
+impl fmt::Debug for SecretSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretSet")
+            .field("secrets", &self.secrets.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for SecretSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} signing secret(s), redacted", self.secrets.len())
+    }
+}
