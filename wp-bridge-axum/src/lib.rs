@@ -1,4 +1,4 @@
-//! The wp-bridge gateway as an axum [`Router`].
+//! The wp-bridge gateway as an axum [`Router`](axum::Router).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

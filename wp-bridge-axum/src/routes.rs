@@ -1,5 +1,3 @@
-
-
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -67,11 +65,13 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 fn method_not_allowed(allow: &'static str) -> Response {
-    let mut response = ApiError::new(ErrorCode::MethodNotAllowed, "method not allowed on this path")
-        .into_response();
+    let mut response = ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this path",
+    )
+    .into_response();
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
 }
-

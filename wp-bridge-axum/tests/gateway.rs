@@ -1,5 +1,6 @@
 //! The gateway over real HTTP on an ephemeral port, with in-memory backends
 //! and a real worker: every "done when" behaviour of the foundation.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -64,7 +65,9 @@ impl App {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
-            axum::serve(listener, wp_bridge_axum::router(gateway)).await.unwrap();
+            axum::serve(listener, wp_bridge_axum::router(gateway))
+                .await
+                .unwrap();
         });
         let worker = options.sink.map(|sink| {
             Worker::builder(queue.clone(), log.clone())
@@ -114,7 +117,11 @@ impl App {
     }
 
     async fn assert_nothing_stored(&self) {
-        assert!(self.log.is_empty(), "event log holds {} events", self.log.len());
+        assert!(
+            self.log.is_empty(),
+            "event log holds {} events",
+            self.log.len()
+        );
         assert_eq!(self.queue.depth().await.unwrap(), 0, "queue holds jobs");
     }
 }
@@ -135,7 +142,10 @@ struct Signed {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn event_id_of(body: &[u8]) -> String {
@@ -178,7 +188,11 @@ async fn signed_event_is_accepted_and_delivered_once_and_its_duplicate_is_not() 
     assert_eq!(first["status"], "accepted");
     assert_eq!(first["event_id"], id.as_str());
     let correlation_id = first["correlation_id"].as_str().unwrap().to_owned();
-    assert_eq!(headers["x-request-id"], correlation_id.as_str(), "the request id follows the event");
+    assert_eq!(
+        headers["x-request-id"],
+        correlation_id.as_str(),
+        "the request id follows the event"
+    );
 
     let delivered = eventually(Duration::from_secs(5), || async {
         (delivered_lines(&out, &id).await == 1).then_some(())
@@ -195,7 +209,11 @@ async fn signed_event_is_accepted_and_delivered_once_and_its_duplicate_is_not() 
     assert_eq!(dup["correlation_id"], correlation_id.as_str());
 
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(delivered_lines(&out, &id).await, 1, "the duplicate was delivered again");
+    assert_eq!(
+        delivered_lines(&out, &id).await,
+        1,
+        "the duplicate was delivered again"
+    );
     assert_eq!(app.log.len(), 1);
 }
 
@@ -227,11 +245,17 @@ async fn twenty_concurrent_submissions_of_one_event_yield_exactly_one_202() {
         }
         statuses.push(status);
     }
-    let accepted = statuses.iter().filter(|s| **s == StatusCode::ACCEPTED).count();
-    assert_eq!(accepted, 1, "{statuses:?}");
-    assert!(statuses
+    let accepted = statuses
         .iter()
-        .all(|s| [StatusCode::ACCEPTED, StatusCode::OK, StatusCode::TOO_MANY_REQUESTS].contains(s)));
+        .filter(|s| **s == StatusCode::ACCEPTED)
+        .count();
+    assert_eq!(accepted, 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [
+        StatusCode::ACCEPTED,
+        StatusCode::OK,
+        StatusCode::TOO_MANY_REQUESTS
+    ]
+    .contains(s)));
 
     let event_id = EventId::new(id.clone()).unwrap();
     let delivered = eventually(Duration::from_secs(5), || async {
@@ -267,17 +291,33 @@ async fn every_rejection_has_its_status_and_code_and_stores_nothing() {
     ];
     for (name, signed, status, code) in cases {
         let (got, body, _) = app.send(signed).await;
-        assert_eq!((got, body["error"].as_str()), (status, Some(code)), "{name}: {body}");
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(code)),
+            "{name}: {body}"
+        );
         assert_eq!(body["status"], "rejected", "{name}");
-        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "{name}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{name}"
+        );
     }
 
     let invalid = br#"{"event":"order.created","event_id":"o-1","site":"not a url","data":{"id":"x","status":"processing","total":"1.00","currency":"EUR","customer":{"email":"bad","first_name":"A","last_name":"B"},"line_items":[],"created_at":"2026-12-04T10:00:00Z"}}"#;
     let (status, body, _) = app.send(app.post(invalid)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_event");
-    let paths: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, ["$.site", "$.data.id", "$.data.customer.email"], "{body}");
+    let paths: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["$.site", "$.data.id", "$.data.customer.email"],
+        "{body}"
+    );
 
     for header in ["x-wp-signature", "x-wp-timestamp", "x-event-id"] {
         let mut request = app
@@ -286,7 +326,10 @@ async fn every_rejection_has_its_status_and_code_and_stores_nothing() {
             .header("content-type", "application/json")
             .body(good.clone());
         for (name, value) in [
-            ("x-wp-signature", SecretSet::new([NEW_SECRET]).unwrap().sign(now(), &good)),
+            (
+                "x-wp-signature",
+                SecretSet::new([NEW_SECRET]).unwrap().sign(now(), &good),
+            ),
             ("x-wp-timestamp", now().to_string()),
             ("x-event-id", id.clone()),
         ] {
@@ -295,11 +338,16 @@ async fn every_rejection_has_its_status_and_code_and_stores_nothing() {
             }
         }
         let (status, body, _) = decode(request.send().await.unwrap()).await;
-        assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("missing_header")), "{header}");
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("missing_header")),
+            "{header}"
+        );
     }
 
     // A body over the limit sent without Content-Length (chunked) is cut off too.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..10).map(|_| Ok(vec![b' '; 1000])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        (0..10).map(|_| Ok(vec![b' '; 1000])).collect();
     let stream = futures_util::stream::iter(chunks);
     let ts = now();
     let response = app
@@ -307,17 +355,33 @@ async fn every_rejection_has_its_status_and_code_and_stores_nothing() {
         .post(format!("{}/webhooks/wp", app.url))
         .header("content-type", "application/json")
         .header("x-wp-timestamp", ts.to_string())
-        .header("x-wp-signature", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        .header(
+            "x-wp-signature",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )
         .header("x-event-id", "chunked")
         .body(reqwest::Body::wrap_stream(stream))
         .send()
         .await
         .unwrap();
     let (status, body, _) = decode(response).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
 
-    let (status, body, headers) = decode(app.client.get(format!("{}/webhooks/wp", app.url)).send().await.unwrap()).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed")));
+    let (status, body, headers) = decode(
+        app.client
+            .get(format!("{}/webhooks/wp", app.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
     assert_eq!(headers["allow"], "POST");
 
     app.assert_nothing_stored().await;
@@ -343,7 +407,12 @@ async fn overloaded_queue_answers_503_with_retry_after_and_stores_nothing() {
     assert_eq!(headers["retry-after"], "5");
     assert_eq!(app.log.len(), 1, "the refused event was stored");
     assert_eq!(app.queue.depth().await.unwrap(), 1);
-    assert!(app.log.load(&EventId::new(id).unwrap()).await.unwrap().is_none());
+    assert!(app
+        .log
+        .load(&EventId::new(id).unwrap())
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -354,22 +423,45 @@ async fn old_secret_passes_during_rotation_and_fails_after_it() {
         ..Options::default()
     })
     .await;
-    let (status, _, _) = during.send(Signed { secret: OLD_SECRET, ..during.post(&body) }).await;
+    let (status, _, _) = during
+        .send(Signed {
+            secret: OLD_SECRET,
+            ..during.post(&body)
+        })
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
     let after = App::start(Options::default()).await;
-    let (status, rejected, _) = after.send(Signed { secret: OLD_SECRET, ..after.post(&body) }).await;
+    let (status, rejected, _) = after
+        .send(Signed {
+            secret: OLD_SECRET,
+            ..after.post(&body)
+        })
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(rejected["error"], "bad_signature");
-    let (status, _, _) = after.send(Signed { secret: NEW_SECRET, ..after.post(&body) }).await;
+    let (status, _, _) = after
+        .send(Signed {
+            secret: NEW_SECRET,
+            ..after.post(&body)
+        })
+        .await;
     assert_eq!(status, StatusCode::ACCEPTED);
 }
 
 #[tokio::test]
 async fn retryable_failures_are_retried_until_delivered_once() {
     let sink = ScriptedSink::failing([
-        DeliveryError::Retryable { message: "HTTP 503".into(), retry_after: None, status_code: Some(503) },
-        DeliveryError::Retryable { message: "HTTP 429".into(), retry_after: Some(Duration::from_millis(30)), status_code: Some(429) },
+        DeliveryError::Retryable {
+            message: "HTTP 503".into(),
+            retry_after: None,
+            status_code: Some(503),
+        },
+        DeliveryError::Retryable {
+            message: "HTTP 429".into(),
+            retry_after: Some(Duration::from_millis(30)),
+            status_code: Some(429),
+        },
     ]);
     let app = App::start(Options {
         sink: Some(Arc::new(sink.clone())),
@@ -392,16 +484,37 @@ async fn retryable_failures_are_retried_until_delivered_once() {
     assert_eq!(sink.calls(), 3);
     let attempts = app.log.attempts(&event_id).await.unwrap();
     assert_eq!(attempts.len(), 3);
-    assert!(matches!(attempts[0].outcome, AttemptOutcome::Retry { status_code: Some(503), .. }));
-    assert!(matches!(attempts[1].outcome, AttemptOutcome::Retry { status_code: Some(429), .. }));
-    assert!(matches!(attempts[2].outcome, AttemptOutcome::Delivered { .. }));
+    assert!(matches!(
+        attempts[0].outcome,
+        AttemptOutcome::Retry {
+            status_code: Some(503),
+            ..
+        }
+    ));
+    assert!(matches!(
+        attempts[1].outcome,
+        AttemptOutcome::Retry {
+            status_code: Some(429),
+            ..
+        }
+    ));
+    assert!(matches!(
+        attempts[2].outcome,
+        AttemptOutcome::Delivered { .. }
+    ));
     assert!(
-        attempts[2].started_at.duration_since(attempts[1].started_at).unwrap() >= Duration::from_millis(30),
+        attempts[2]
+            .started_at
+            .duration_since(attempts[1].started_at)
+            .unwrap()
+            >= Duration::from_millis(30),
         "Retry-After was not honoured"
     );
-    eventually(Duration::from_secs(2), || async { (app.queue.depth().await.unwrap() == 0).then_some(()) })
-        .await
-        .expect("the job is settled");
+    eventually(Duration::from_secs(2), || async {
+        (app.queue.depth().await.unwrap() == 0).then_some(())
+    })
+    .await
+    .expect("the job is settled");
 }
 
 #[tokio::test]
@@ -462,17 +575,40 @@ async fn retryable_failures_are_dead_lettered_after_the_last_attempt() {
     .await
     .expect("dead-lettered after max attempts");
     assert_eq!(dead.attempts, 3);
-    assert!(dead.last_error.unwrap().contains("gave up after 3 attempts"));
+    assert!(dead
+        .last_error
+        .unwrap()
+        .contains("gave up after 3 attempts"));
     assert_eq!(sink.calls(), 3);
 }
 
 #[tokio::test]
 async fn health_and_unknown_routes_answer_json() {
     let app = App::start(Options::default()).await;
-    let (status, body, _) = decode(app.client.get(format!("{}/healthz", app.url)).send().await.unwrap()).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
-    let (status, body, _) = decode(app.client.get(format!("{}/nope", app.url)).send().await.unwrap()).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+    let (status, body, _) = decode(
+        app.client
+            .get(format!("{}/healthz", app.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, body, _) = decode(
+        app.client
+            .get(format!("{}/nope", app.url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
     if let Some(worker) = app.worker {
         worker.shutdown().await;
     }

@@ -21,8 +21,7 @@ use crate::signature::{SecretSet, DEFAULT_TOLERANCE};
 
 /// The complete ingest service: a `tower::Service<http::Request<B>>`
 /// answering [`GatewayResponse`](crate::response::GatewayResponse)s.
-pub type GatewayService =
-    VerifySignature<ValidateEvent<Backpressure<Dedupe<IngestService>>>>;
+pub type GatewayService = VerifySignature<ValidateEvent<Backpressure<Dedupe<IngestService>>>>;
 
 /// Default queue bound before the gateway answers 503.
 pub const DEFAULT_MAX_QUEUE_DEPTH: u64 = 10_000;

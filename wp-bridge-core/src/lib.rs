@@ -31,6 +31,8 @@ pub mod worker;
 
 #[cfg(any(test, feature = "testing"))]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+// Test code: a failed unwrap is a failed test, which is the point.
+#[allow(clippy::unwrap_used)]
 pub mod testing;
 
 pub use error::StoreError;

@@ -53,7 +53,10 @@ impl Routes {
 
     /// The sinks for an event type.
     pub fn sinks_for(&self, event_type: EventType) -> &[SinkName] {
-        self.table.get(&event_type).map(Vec::as_slice).unwrap_or(&[])
+        self.table
+            .get(&event_type)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Every sink named anywhere in the table.

@@ -1,5 +1,6 @@
 //! The WordPress signature scheme: window edges, rotation, header formats,
 //! and secrets kept out of every printout.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -26,7 +27,10 @@ fn sign(secret: &str, ts: u64, body: &[u8]) -> String {
 fn matches_an_independent_hmac_implementation() {
     // printf '%s' '1700000000.{"event":"comment.created","event_id":"v-1"}' \
     //   | openssl dgst -sha256 -hmac 'wp-bridge-test-secret-0001' -binary | base64
-    assert_eq!(sign(SECRET, NOW, BODY), "5xPOuoLCni7ztTUXiIAbBwR5e8XHsVRfp8dfGQSBFfs=");
+    assert_eq!(
+        sign(SECRET, NOW, BODY),
+        "5xPOuoLCni7ztTUXiIAbBwR5e8XHsVRfp8dfGQSBFfs="
+    );
 }
 
 #[test]
@@ -35,7 +39,11 @@ fn window_is_inclusive_in_both_directions() {
     for ts in [NOW - 300, NOW, NOW + 300] {
         let sig = sign(SECRET, ts, BODY);
         let ok = v.verify_parts(ts.to_string().as_bytes(), sig.as_bytes(), BODY, at(NOW));
-        assert!(ok.is_ok(), "ts offset {} should pass", ts as i64 - NOW as i64);
+        assert!(
+            ok.is_ok(),
+            "ts offset {} should pass",
+            ts as i64 - NOW as i64
+        );
     }
     for ts in [NOW - 301, NOW + 301] {
         let sig = sign(SECRET, ts, BODY);
@@ -51,11 +59,21 @@ fn tolerance_is_configurable() {
     let v = verifier(&[SECRET]).tolerance(Duration::from_secs(30));
     let sig = sign(SECRET, NOW - 31, BODY);
     assert!(v
-        .verify_parts((NOW - 31).to_string().as_bytes(), sig.as_bytes(), BODY, at(NOW))
+        .verify_parts(
+            (NOW - 31).to_string().as_bytes(),
+            sig.as_bytes(),
+            BODY,
+            at(NOW)
+        )
         .is_err());
     let sig = sign(SECRET, NOW - 30, BODY);
     assert!(v
-        .verify_parts((NOW - 30).to_string().as_bytes(), sig.as_bytes(), BODY, at(NOW))
+        .verify_parts(
+            (NOW - 30).to_string().as_bytes(),
+            sig.as_bytes(),
+            BODY,
+            at(NOW)
+        )
         .is_ok());
 }
 
@@ -115,7 +133,16 @@ fn any_change_to_body_timestamp_or_signature_is_rejected() {
 #[test]
 fn timestamps_must_be_plain_decimal_digits() {
     let v = verifier(&[SECRET]);
-    for ts in ["+1700000000", " 1700000000", "1700000000.5", "17e8", "-1", "0x6553f100", "１７", "999999999999999999999"] {
+    for ts in [
+        "+1700000000",
+        " 1700000000",
+        "1700000000.5",
+        "17e8",
+        "-1",
+        "0x6553f100",
+        "１７",
+        "999999999999999999999",
+    ] {
         let sig = sign(SECRET, NOW, BODY);
         assert_eq!(
             v.verify_parts(ts.as_bytes(), sig.as_bytes(), BODY, at(NOW)),
@@ -144,10 +171,16 @@ fn missing_headers_are_named() {
     ] {
         let mut h = full();
         h.remove(header);
-        assert_eq!(v.verify(&h, BODY, at(NOW)), Err(VerifyError::MissingHeader(name)));
+        assert_eq!(
+            v.verify(&h, BODY, at(NOW)),
+            Err(VerifyError::MissingHeader(name))
+        );
         let mut h = full();
         h.insert(header, "".parse().unwrap());
-        assert_eq!(v.verify(&h, BODY, at(NOW)), Err(VerifyError::MissingHeader(name)));
+        assert_eq!(
+            v.verify(&h, BODY, at(NOW)),
+            Err(VerifyError::MissingHeader(name))
+        );
     }
 }
 
@@ -156,7 +189,10 @@ fn secrets_never_show_in_debug_display_or_errors() {
     let set = SecretSet::new([SECRET, "another-secret-value-1"]).unwrap();
     let shown = format!("{set:?} {set}");
     let printed = format!("{shown} {:?}", SignatureVerifier::new(set));
-    assert!(!printed.contains(SECRET) && !printed.contains("another-secret"), "{printed}");
+    assert!(
+        !printed.contains(SECRET) && !printed.contains("another-secret"),
+        "{printed}"
+    );
     let short = SecretSet::new(["tiny!"]).unwrap_err().to_string();
     assert!(!short.contains("tiny!"), "{short}");
     assert!(SecretSet::new(Vec::<&str>::new()).is_err());
@@ -164,7 +200,11 @@ fn secrets_never_show_in_debug_display_or_errors() {
 
 #[test]
 fn comma_separated_secrets_for_rotation() {
-    let set = SecretSet::from_comma_separated(" new-secret-0123456789 , old-secret-0123456789 ,").unwrap();
+    let set = SecretSet::from_comma_separated(" new-secret-0123456789 , old-secret-0123456789 ,")
+        .unwrap();
     assert_eq!(set.len(), 2);
-    assert_eq!(set.sign(NOW, BODY), sign("new-secret-0123456789", NOW, BODY));
+    assert_eq!(
+        set.sign(NOW, BODY),
+        sign("new-secret-0123456789", NOW, BODY)
+    );
 }

@@ -31,7 +31,9 @@ struct Args {
 enum StartError {
     #[error("WP_BRIDGE_SECRET is not usable: {0}")]
     Secret(#[from] wp_bridge::core::signature::SecretError),
-    #[error("cannot listen on {addr}: {source}; is another process using it? set WP_BRIDGE_LISTEN")]
+    #[error(
+        "cannot listen on {addr}: {source}; is another process using it? set WP_BRIDGE_LISTEN"
+    )]
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -75,9 +77,9 @@ async fn run(args: Args) -> Result<(), StartError> {
         })?;
     let worker = worker.spawn();
     eprintln!(
-        "wp-bridge quick start listening on http://{}/webhooks/wp\n\
-         IN-MEMORY MODE: NOT DURABLE. Events queued here are lost when the process stops.\n\
-         Delivered events are printed below as JSON lines; logs go to stderr.",
+        "IN-MEMORY MODE: NOT DURABLE. Events queued here are lost when the process stops.\n\
+         Delivered events are printed to stdout as JSON lines; logs go to stderr.\n\
+         wp-bridge quick start listening on http://{}/webhooks/wp",
         args.listen
     );
     let served = axum::serve(listener, router)
@@ -93,7 +95,11 @@ fn init_logging(json: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if json {
-        builder.json().flatten_event(true).with_current_span(true).init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
     } else {
         builder.init();
     }

@@ -423,10 +423,7 @@ impl Checker {
         match m.get(key) {
             Some(Value::Number(n)) if n.is_u64() => n.as_u64(),
             Some(_) => {
-                self.fail(
-                    &format!("{parent}.{key}"),
-                    "must be a non-negative integer",
-                );
+                self.fail(&format!("{parent}.{key}"), "must be a non-negative integer");
                 None
             }
             None => {
@@ -570,7 +567,10 @@ fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.rsplit_once('@') else {
         return false;
     };
-    let clean = |p: &str| !p.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
+    let clean = |p: &str| {
+        !p.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+    };
     !local.is_empty()
         && local.len() <= 64
         && clean(local)
@@ -630,26 +630,43 @@ mod tests {
             "$.data.line_items[1]",
             "$.data.created_at",
         ] {
-            assert!(paths.contains(&expected), "{expected} missing from {paths:?}");
+            assert!(
+                paths.contains(&expected),
+                "{expected} missing from {paths:?}"
+            );
         }
     }
 
     #[test]
     fn unknown_type_is_422_and_non_object_is_invalid_json() {
-        let err = parse_event(br#"{"event":"user.deleted","event_id":"x","site":"https://a.b","data":{}}"#)
-            .unwrap_err();
+        let err = parse_event(
+            br#"{"event":"user.deleted","event_id":"x","site":"https://a.b","data":{}}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), ErrorCode::UnknownEventType);
         assert_eq!(err.status(), http::StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(parse_event(b"[1]").unwrap_err().code(), ErrorCode::InvalidJson);
-        assert_eq!(parse_event(b"{\"a\":").unwrap_err().code(), ErrorCode::InvalidJson);
+        assert_eq!(
+            parse_event(b"[1]").unwrap_err().code(),
+            ErrorCode::InvalidJson
+        );
+        assert_eq!(
+            parse_event(b"{\"a\":").unwrap_err().code(),
+            ErrorCode::InvalidJson
+        );
     }
 
     #[test]
     fn deep_nesting_is_refused_without_recursing_forever() {
         let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert_eq!(parse_event(deep.as_bytes()).unwrap_err().code(), ErrorCode::InvalidJson);
+        assert_eq!(
+            parse_event(deep.as_bytes()).unwrap_err().code(),
+            ErrorCode::InvalidJson
+        );
         let nine = r#"{"event":"lead.created","x":[[[[[[[[[1]]]]]]]]]}"#;
-        assert_eq!(parse_event(nine.as_bytes()).unwrap_err().code(), ErrorCode::InvalidJson);
+        assert_eq!(
+            parse_event(nine.as_bytes()).unwrap_err().code(),
+            ErrorCode::InvalidJson
+        );
     }
 
     #[test]
@@ -677,7 +694,13 @@ mod tests {
             assert!(!is_decimal(bad), "{bad}");
         }
         assert!(is_email("ada+shop@example.co.uk"));
-        for bad in ["ada", "@example.com", "ada@localhost", "a b@example.com", "ada@ex..com"] {
+        for bad in [
+            "ada",
+            "@example.com",
+            "ada@localhost",
+            "a b@example.com",
+            "ada@ex..com",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }

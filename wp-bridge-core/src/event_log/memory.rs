@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 
 use super::{
-    AttemptOutcome, AttemptRecord, AttemptStart, DeliveryRecord, DeliveryState, EventLog,
-    NewEvent, RecordOutcome, StoredEvent,
+    AttemptOutcome, AttemptRecord, AttemptStart, DeliveryRecord, DeliveryState, EventLog, NewEvent,
+    RecordOutcome, StoredEvent,
 };
 use crate::clock::SharedClock;
 use crate::error::StoreError;
@@ -53,11 +53,7 @@ impl MemoryEventLog {
     }
 }
 
-fn delivery_index(
-    entry: &Entry,
-    id: &EventId,
-    sink: &SinkName,
-) -> Result<usize, StoreError> {
+fn delivery_index(entry: &Entry, id: &EventId, sink: &SinkName) -> Result<usize, StoreError> {
     entry
         .stored
         .deliveries

@@ -109,7 +109,11 @@ where
             match config.queue.depth().await {
                 Ok(depth) if depth < config.max_depth => inner.call(request).await,
                 Ok(depth) => {
-                    tracing::warn!(depth, bound = config.max_depth, "queue over its bound, shedding load");
+                    tracing::warn!(
+                        depth,
+                        bound = config.max_depth,
+                        "queue over its bound, shedding load"
+                    );
                     Ok(Rejection::new(
                         ErrorCode::Overloaded,
                         "the gateway is over its queue bound; retry after the given delay",

@@ -40,7 +40,9 @@ pub struct ResponseFuture<E> {
 }
 
 impl<E> ResponseFuture<E> {
-    pub(crate) fn new(fut: impl Future<Output = Result<GatewayResponse, E>> + Send + 'static) -> Self {
+    pub(crate) fn new(
+        fut: impl Future<Output = Result<GatewayResponse, E>> + Send + 'static,
+    ) -> Self {
         Self {
             inner: Box::pin(fut),
         }

@@ -112,7 +112,9 @@ where
                     raw: body.raw,
                     verified: body.verified,
                 };
-                ResponseFuture::new(async move { inner.call(Request::from_parts(parts, body)).await })
+                ResponseFuture::new(
+                    async move { inner.call(Request::from_parts(parts, body)).await },
+                )
             }
             Err(rejection) => {
                 let response = rejection.into_response();

@@ -161,7 +161,9 @@ where
                 Ok(raw) => raw,
                 Err(rejection) => return Ok(rejection.into_response()),
             };
-            let verified = match config.verifier.verify(&parts.headers, &raw, config.clock.now())
+            let verified = match config
+                .verifier
+                .verify(&parts.headers, &raw, config.clock.now())
             {
                 Ok(verified) => verified,
                 Err(err) => return Ok(Rejection::from(err).into_response()),

@@ -83,8 +83,11 @@ pub trait Queue: Send + Sync + fmt::Debug + 'static {
 
     /// Takes the next visible job for `lease`, waiting up to `wait` for one.
     /// No order is promised.
-    async fn reserve(&self, lease: Duration, wait: Duration)
-        -> Result<Option<Reserved>, StoreError>;
+    async fn reserve(
+        &self,
+        lease: Duration,
+        wait: Duration,
+    ) -> Result<Option<Reserved>, StoreError>;
 
     /// The job is done; it never comes back.
     async fn ack(&self, lease: &LeaseId) -> Result<(), StoreError>;

@@ -75,6 +75,8 @@ impl Service<Request<ValidatedEvent>> for IngestService {
             event_id = %body.event.event_id,
             correlation_id = %correlation_id,
             event_type = %event_type,
+            key_index = body.verified.key_index,
+            skew_secs = body.verified.skew_secs,
         );
         ResponseFuture::new(
             async move {

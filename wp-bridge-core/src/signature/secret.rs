@@ -56,8 +56,8 @@ impl SecretSet {
                 });
             }
             // HMAC accepts keys of any length, so this cannot fail.
-            let keyed = <HmacSha256 as Mac>::new_from_slice(bytes)
-                .map_err(|_| SecretError::Empty)?;
+            let keyed =
+                <HmacSha256 as Mac>::new_from_slice(bytes).map_err(|_| SecretError::Empty)?;
             built.push(Secret {
                 _bytes: Zeroizing::new(bytes.to_vec()),
                 keyed,

@@ -110,9 +110,7 @@ impl SignatureVerifier {
     }
 
     fn check_timestamp(&self, raw: &[u8], now: SystemTime) -> Result<(u64, i64), VerifyError> {
-        if raw.is_empty()
-            || raw.len() > MAX_TIMESTAMP_DIGITS
-            || !raw.iter().all(u8::is_ascii_digit)
+        if raw.is_empty() || raw.len() > MAX_TIMESTAMP_DIGITS || !raw.iter().all(u8::is_ascii_digit)
         {
             return Err(VerifyError::InvalidTimestamp);
         }

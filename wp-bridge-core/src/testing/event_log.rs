@@ -49,9 +49,22 @@ async fn start(log: &Arc<dyn EventLog>, e: &str, s: &str, lease: Duration) -> At
     log.begin_attempt(&id(e), &sink(s), lease).await.unwrap()
 }
 
-async fn finish(log: &Arc<dyn EventLog>, e: &str, s: &str, attempt: u32, outcome: AttemptOutcome) -> Result<(), StoreError> {
-    log.finish_attempt(&id(e), &sink(s), attempt, SystemTime::now(), Duration::from_millis(5), outcome)
-        .await
+async fn finish(
+    log: &Arc<dyn EventLog>,
+    e: &str,
+    s: &str,
+    attempt: u32,
+    outcome: AttemptOutcome,
+) -> Result<(), StoreError> {
+    log.finish_attempt(
+        &id(e),
+        &sink(s),
+        attempt,
+        SystemTime::now(),
+        Duration::from_millis(5),
+        outcome,
+    )
+    .await
 }
 
 fn delivered() -> AttemptOutcome {
@@ -68,7 +81,10 @@ where
 {
     let (log, clock) = setup(make).await;
     let new = new_event("évt-1", &["slack", "hubspot"], &clock);
-    assert_eq!(log.record(new.clone()).await.unwrap(), RecordOutcome::Recorded);
+    assert_eq!(
+        log.record(new.clone()).await.unwrap(),
+        RecordOutcome::Recorded
+    );
     let stored = log.load(&id("évt-1")).await.unwrap().expect("recorded");
     assert_eq!(stored.event, new.event);
     assert_eq!(stored.raw, new.raw);
@@ -77,7 +93,10 @@ where
     for d in &stored.deliveries {
         assert_eq!(d.state, DeliveryState::Pending);
         assert_eq!(d.attempts, 0);
-        assert!(d.next_attempt_at.is_some_and(|t| t <= clock.now()), "pending deliveries are due at once");
+        assert!(
+            d.next_attempt_at.is_some_and(|t| t <= clock.now()),
+            "pending deliveries are due at once"
+        );
     }
     assert!(log.load(&id("other")).await.unwrap().is_none());
 }
@@ -131,12 +150,35 @@ where
     Fut: Future<Output = Arc<dyn EventLog>>,
 {
     let (log, clock) = setup(make).await;
-    log.record(new_event("final", &["slack"], &clock)).await.unwrap();
-    assert_eq!(start(&log, "final", "slack", LEASE).await, AttemptStart::Started { attempt: 1 });
-    finish(&log, "final", "slack", 1, delivered()).await.unwrap();
-    assert_eq!(start(&log, "final", "slack", LEASE).await, AttemptStart::AlreadyDelivered);
-    let again = finish(&log, "final", "slack", 1, AttemptOutcome::Dead { error: "x".into(), status_code: None }).await;
-    assert!(matches!(again, Err(StoreError::AttemptConflict { .. })), "{again:?}");
+    log.record(new_event("final", &["slack"], &clock))
+        .await
+        .unwrap();
+    assert_eq!(
+        start(&log, "final", "slack", LEASE).await,
+        AttemptStart::Started { attempt: 1 }
+    );
+    finish(&log, "final", "slack", 1, delivered())
+        .await
+        .unwrap();
+    assert_eq!(
+        start(&log, "final", "slack", LEASE).await,
+        AttemptStart::AlreadyDelivered
+    );
+    let again = finish(
+        &log,
+        "final",
+        "slack",
+        1,
+        AttemptOutcome::Dead {
+            error: "x".into(),
+            status_code: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(again, Err(StoreError::AttemptConflict { .. })),
+        "{again:?}"
+    );
     let d = log.load(&id("final")).await.unwrap().unwrap().deliveries[0].clone();
     assert_eq!(d.state, DeliveryState::Delivered);
     assert_eq!(d.reference.as_deref(), Some("ts-1"));
@@ -151,9 +193,17 @@ where
     Fut: Future<Output = Arc<dyn EventLog>>,
 {
     let (log, clock) = setup(make).await;
-    log.record(new_event("lease", &["slack"], &clock)).await.unwrap();
-    assert_eq!(start(&log, "lease", "slack", LEASE).await, AttemptStart::Started { attempt: 1 });
-    assert_eq!(start(&log, "lease", "slack", LEASE).await, AttemptStart::Busy);
+    log.record(new_event("lease", &["slack"], &clock))
+        .await
+        .unwrap();
+    assert_eq!(
+        start(&log, "lease", "slack", LEASE).await,
+        AttemptStart::Started { attempt: 1 }
+    );
+    assert_eq!(
+        start(&log, "lease", "slack", LEASE).await,
+        AttemptStart::Busy
+    );
     clock.advance(LEASE + Duration::from_millis(1));
     let takeover = eventually(Duration::from_secs(3), || async {
         match start(&log, "lease", "slack", Duration::from_secs(60)).await {
@@ -164,8 +214,13 @@ where
     .await;
     assert_eq!(takeover, Some(2));
     let stale = finish(&log, "lease", "slack", 1, delivered()).await;
-    assert!(matches!(stale, Err(StoreError::AttemptConflict { .. })), "{stale:?}");
-    finish(&log, "lease", "slack", 2, delivered()).await.unwrap();
+    assert!(
+        matches!(stale, Err(StoreError::AttemptConflict { .. })),
+        "{stale:?}"
+    );
+    finish(&log, "lease", "slack", 2, delivered())
+        .await
+        .unwrap();
 }
 
 /// Failures count attempts, keep the last error, and every attempt is listed.
@@ -175,32 +230,64 @@ where
     Fut: Future<Output = Arc<dyn EventLog>>,
 {
     let (log, clock) = setup(make).await;
-    log.record(new_event("retry", &["slack", "hubspot"], &clock)).await.unwrap();
+    log.record(new_event("retry", &["slack", "hubspot"], &clock))
+        .await
+        .unwrap();
     let retry = |n: u16| AttemptOutcome::Retry {
         next_attempt_at: SystemTime::now() + Duration::from_secs(1),
         error: format!("HTTP {n}"),
         status_code: Some(n),
     };
-    assert_eq!(start(&log, "retry", "slack", LEASE).await, AttemptStart::Started { attempt: 1 });
+    assert_eq!(
+        start(&log, "retry", "slack", LEASE).await,
+        AttemptStart::Started { attempt: 1 }
+    );
     finish(&log, "retry", "slack", 1, retry(503)).await.unwrap();
     let d = log.load(&id("retry")).await.unwrap().unwrap();
     let slack = d.delivery(&sink("slack")).unwrap();
     assert_eq!(slack.state, DeliveryState::Failed);
     assert_eq!(slack.last_status_code, Some(503));
     assert!(slack.next_attempt_at.is_some());
-    assert_eq!(d.delivery(&sink("hubspot")).unwrap().state, DeliveryState::Pending);
+    assert_eq!(
+        d.delivery(&sink("hubspot")).unwrap().state,
+        DeliveryState::Pending
+    );
 
-    assert_eq!(start(&log, "retry", "slack", LEASE).await, AttemptStart::Started { attempt: 2 });
+    assert_eq!(
+        start(&log, "retry", "slack", LEASE).await,
+        AttemptStart::Started { attempt: 2 }
+    );
     finish(&log, "retry", "slack", 2, retry(429)).await.unwrap();
-    assert_eq!(start(&log, "retry", "slack", LEASE).await, AttemptStart::Started { attempt: 3 });
-    finish(&log, "retry", "slack", 3, delivered()).await.unwrap();
+    assert_eq!(
+        start(&log, "retry", "slack", LEASE).await,
+        AttemptStart::Started { attempt: 3 }
+    );
+    finish(&log, "retry", "slack", 3, delivered())
+        .await
+        .unwrap();
 
     let attempts = log.attempts(&id("retry")).await.unwrap();
     let numbers: Vec<u32> = attempts.iter().map(|a| a.attempt).collect();
     assert_eq!(numbers, [1, 2, 3]);
-    assert!(matches!(attempts[0].outcome, AttemptOutcome::Retry { status_code: Some(503), .. }));
-    assert!(matches!(attempts[2].outcome, AttemptOutcome::Delivered { .. }));
-    let slack = log.load(&id("retry")).await.unwrap().unwrap().delivery(&sink("slack")).unwrap().clone();
+    assert!(matches!(
+        attempts[0].outcome,
+        AttemptOutcome::Retry {
+            status_code: Some(503),
+            ..
+        }
+    ));
+    assert!(matches!(
+        attempts[2].outcome,
+        AttemptOutcome::Delivered { .. }
+    ));
+    let slack = log
+        .load(&id("retry"))
+        .await
+        .unwrap()
+        .unwrap()
+        .delivery(&sink("slack"))
+        .unwrap()
+        .clone();
     assert_eq!(slack.attempts, 3);
     assert_eq!(slack.state, DeliveryState::Delivered);
 }
@@ -212,12 +299,26 @@ where
     Fut: Future<Output = Arc<dyn EventLog>>,
 {
     let (log, clock) = setup(make).await;
-    log.record(new_event("dead", &["slack"], &clock)).await.unwrap();
-    start(&log, "dead", "slack", LEASE).await;
-    finish(&log, "dead", "slack", 1, AttemptOutcome::Dead { error: "channel_is_archived".into(), status_code: Some(410) })
+    log.record(new_event("dead", &["slack"], &clock))
         .await
         .unwrap();
-    assert_eq!(start(&log, "dead", "slack", LEASE).await, AttemptStart::Dead);
+    start(&log, "dead", "slack", LEASE).await;
+    finish(
+        &log,
+        "dead",
+        "slack",
+        1,
+        AttemptOutcome::Dead {
+            error: "channel_is_archived".into(),
+            status_code: Some(410),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        start(&log, "dead", "slack", LEASE).await,
+        AttemptStart::Dead
+    );
     let d = log.load(&id("dead")).await.unwrap().unwrap().deliveries[0].clone();
     assert_eq!(d.state, DeliveryState::Dead);
     assert_eq!(d.last_error.as_deref(), Some("channel_is_archived"));
@@ -231,9 +332,21 @@ where
     Fut: Future<Output = Arc<dyn EventLog>>,
 {
     let (log, clock) = setup(make).await;
-    log.record(new_event("known", &["slack"], &clock)).await.unwrap();
-    let unknown = log.begin_attempt(&id("unknown"), &sink("slack"), LEASE).await;
-    assert!(matches!(unknown, Err(StoreError::UnknownEvent(_))), "{unknown:?}");
-    let unrouted = log.begin_attempt(&id("known"), &sink("openai"), LEASE).await;
-    assert!(matches!(unrouted, Err(StoreError::UnknownDelivery { .. })), "{unrouted:?}");
+    log.record(new_event("known", &["slack"], &clock))
+        .await
+        .unwrap();
+    let unknown = log
+        .begin_attempt(&id("unknown"), &sink("slack"), LEASE)
+        .await;
+    assert!(
+        matches!(unknown, Err(StoreError::UnknownEvent(_))),
+        "{unknown:?}"
+    );
+    let unrouted = log
+        .begin_attempt(&id("known"), &sink("openai"), LEASE)
+        .await;
+    assert!(
+        matches!(unrouted, Err(StoreError::UnknownDelivery { .. })),
+        "{unrouted:?}"
+    );
 }

@@ -42,10 +42,16 @@ where
     let (store, _) = setup(make).await;
     let e = id("evt-first");
     assert_eq!(store.claim(&e, LEASE * 100).await.unwrap(), Claim::Won);
-    assert_eq!(store.claim(&e, LEASE * 100).await.unwrap(), Claim::InProgress);
+    assert_eq!(
+        store.claim(&e, LEASE * 100).await.unwrap(),
+        Claim::InProgress
+    );
     let r = receipt(&e);
     store.complete(&e, &r).await.unwrap();
-    assert_eq!(store.claim(&e, LEASE * 100).await.unwrap(), Claim::Completed(r));
+    assert_eq!(
+        store.claim(&e, LEASE * 100).await.unwrap(),
+        Claim::Completed(r)
+    );
 }
 
 /// 32 concurrent claims of one id: exactly one wins.
@@ -113,7 +119,10 @@ where
         assert_eq!(store.claim(e, LEASE * 100).await.unwrap(), Claim::Won);
         let r = receipt(e);
         store.complete(e, &r).await.unwrap();
-        assert_eq!(store.claim(e, LEASE * 100).await.unwrap(), Claim::Completed(r));
+        assert_eq!(
+            store.claim(e, LEASE * 100).await.unwrap(),
+            Claim::Completed(r)
+        );
     }
 }
 
@@ -124,8 +133,17 @@ where
     Fut: Future<Output = Arc<dyn IdempotencyStore>>,
 {
     let (store, _) = setup(make).await;
-    assert_eq!(store.claim(&id("a"), LEASE * 100).await.unwrap(), Claim::Won);
-    assert_eq!(store.claim(&id("b"), LEASE * 100).await.unwrap(), Claim::Won);
+    assert_eq!(
+        store.claim(&id("a"), LEASE * 100).await.unwrap(),
+        Claim::Won
+    );
+    assert_eq!(
+        store.claim(&id("b"), LEASE * 100).await.unwrap(),
+        Claim::Won
+    );
     store.release(&id("a")).await.unwrap();
-    assert_eq!(store.claim(&id("b"), LEASE * 100).await.unwrap(), Claim::InProgress);
+    assert_eq!(
+        store.claim(&id("b"), LEASE * 100).await.unwrap(),
+        Claim::InProgress
+    );
 }

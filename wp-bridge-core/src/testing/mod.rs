@@ -4,7 +4,7 @@
 //! stamps out one `#[tokio::test]` per case, so each case passes or fails
 //! under its own name:
 //!
-//! ```ignore
+//! ```text
 //! // wp-bridge-postgres/tests/conformance.rs
 //! mod common;
 //! wp_bridge_core::idempotency_store_conformance!(common::fresh_idempotency_store);

@@ -55,7 +55,11 @@ where
     let (queue, _) = setup(make).await;
     let j = job(&format!("ünïcødé-{}", "x".repeat(100)));
     queue.enqueue(&j, Duration::ZERO).await.unwrap();
-    let got = queue.reserve(LONG, Duration::from_secs(1)).await.unwrap().unwrap();
+    let got = queue
+        .reserve(LONG, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.job, j);
     assert_eq!(got.reservations, 1);
 }
@@ -68,13 +72,20 @@ where
 {
     let (queue, clock) = setup(make).await;
     queue.enqueue(&job("acked"), Duration::ZERO).await.unwrap();
-    let got = queue.reserve(SHORT, Duration::from_secs(1)).await.unwrap().unwrap();
+    let got = queue
+        .reserve(SHORT, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
     queue.ack(&got.lease).await.unwrap();
     clock.advance(SHORT * 2);
     tokio::time::sleep(SHORT * 2).await;
     assert!(queue.reserve(LONG, Duration::ZERO).await.unwrap().is_none());
     assert_eq!(queue.depth().await.unwrap(), 0);
-    assert!(matches!(queue.ack(&got.lease).await, Err(StoreError::LeaseLost)));
+    assert!(matches!(
+        queue.ack(&got.lease).await,
+        Err(StoreError::LeaseLost)
+    ));
 }
 
 /// A retried job is hidden for its delay, then comes back.
@@ -86,11 +97,17 @@ where
     let (queue, clock) = setup(make).await;
     let j = job("retried");
     queue.enqueue(&j, Duration::ZERO).await.unwrap();
-    let first = queue.reserve(LONG, Duration::from_secs(1)).await.unwrap().unwrap();
+    let first = queue
+        .reserve(LONG, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
     queue.retry(&first.lease, SHORT).await.unwrap();
     assert!(queue.reserve(LONG, Duration::ZERO).await.unwrap().is_none());
     assert_eq!(queue.depth().await.unwrap(), 1);
-    let again = reserve_eventually(&queue, &clock, SHORT).await.expect("retried job returns");
+    let again = reserve_eventually(&queue, &clock, SHORT)
+        .await
+        .expect("retried job returns");
     assert_eq!(again.job, j);
     assert_eq!(again.reservations, 2);
 }
@@ -105,11 +122,20 @@ where
     let (queue, clock) = setup(make).await;
     let j = job("crashed-worker");
     queue.enqueue(&j, Duration::ZERO).await.unwrap();
-    let first = queue.reserve(SHORT, Duration::from_secs(1)).await.unwrap().unwrap();
-    let second = reserve_eventually(&queue, &clock, SHORT).await.expect("redelivered");
+    let first = queue
+        .reserve(SHORT, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let second = reserve_eventually(&queue, &clock, SHORT)
+        .await
+        .expect("redelivered");
     assert_eq!(second.job, j);
     assert_ne!(first.lease, second.lease);
-    assert!(matches!(queue.ack(&first.lease).await, Err(StoreError::LeaseLost)));
+    assert!(matches!(
+        queue.ack(&first.lease).await,
+        Err(StoreError::LeaseLost)
+    ));
     queue.ack(&second.lease).await.unwrap();
     assert_eq!(queue.depth().await.unwrap(), 0);
 }
@@ -122,13 +148,20 @@ where
 {
     let (queue, _) = setup(make).await;
     for i in 0..40 {
-        queue.enqueue(&job(&format!("job-{i}")), Duration::ZERO).await.unwrap();
+        queue
+            .enqueue(&job(&format!("job-{i}")), Duration::ZERO)
+            .await
+            .unwrap();
     }
     let consumers = (0..4).map(|_| {
         let queue = queue.clone();
         tokio::spawn(async move {
             let mut got = Vec::new();
-            while let Some(r) = queue.reserve(LONG, Duration::from_millis(200)).await.unwrap() {
+            while let Some(r) = queue
+                .reserve(LONG, Duration::from_millis(200))
+                .await
+                .unwrap()
+            {
                 got.push(r.job.event_id);
             }
             got
@@ -156,7 +189,9 @@ where
     queue.enqueue(&j, SHORT).await.unwrap();
     assert!(queue.reserve(LONG, Duration::ZERO).await.unwrap().is_none());
     assert_eq!(queue.depth().await.unwrap(), 1);
-    let got = reserve_eventually(&queue, &clock, SHORT).await.expect("due job visible");
+    let got = reserve_eventually(&queue, &clock, SHORT)
+        .await
+        .expect("due job visible");
     assert_eq!(got.job, j);
 }
 
@@ -172,7 +207,11 @@ where
     queue.enqueue(&job("b"), Duration::ZERO).await.unwrap();
     queue.enqueue(&job("c"), LONG).await.unwrap();
     assert_eq!(queue.depth().await.unwrap(), 3);
-    let leased = queue.reserve(LONG, Duration::from_secs(1)).await.unwrap().unwrap();
+    let leased = queue
+        .reserve(LONG, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(queue.depth().await.unwrap(), 3);
     queue.ack(&leased.lease).await.unwrap();
     assert_eq!(queue.depth().await.unwrap(), 2);
@@ -186,8 +225,15 @@ where
 {
     let (queue, clock) = setup(make).await;
     queue.enqueue(&job("doomed"), Duration::ZERO).await.unwrap();
-    let got = queue.reserve(SHORT, Duration::from_secs(1)).await.unwrap().unwrap();
-    queue.dead_letter(&got.lease, "slack: channel_is_archived").await.unwrap();
+    let got = queue
+        .reserve(SHORT, Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
+    queue
+        .dead_letter(&got.lease, "slack: channel_is_archived")
+        .await
+        .unwrap();
     assert_eq!(queue.depth().await.unwrap(), 0);
     clock.advance(SHORT * 2);
     tokio::time::sleep(SHORT * 2).await;
@@ -202,6 +248,10 @@ where
 {
     let (queue, _) = setup(make).await;
     let started = std::time::Instant::now();
-    assert!(queue.reserve(LONG, Duration::from_millis(100)).await.unwrap().is_none());
+    assert!(queue
+        .reserve(LONG, Duration::from_millis(100))
+        .await
+        .unwrap()
+        .is_none());
     assert!(started.elapsed() >= Duration::from_millis(90));
 }

@@ -2,7 +2,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::panic::AssertUnwindSafe;
+
 use futures_util::future::join_all;
+use futures_util::FutureExt as _;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -222,7 +225,9 @@ impl Worker {
             correlation_id = %reserved.job.correlation_id,
             reservations = reserved.reservations,
         );
-        self.process_inner(reserved, hard_stop).instrument(span).await;
+        self.process_inner(reserved, hard_stop)
+            .instrument(span)
+            .await;
     }
 
     async fn process_inner(&self, reserved: Reserved, hard_stop: &CancellationToken) {
@@ -232,7 +237,11 @@ impl Worker {
             Ok(Some(stored)) => stored,
             Ok(None) => {
                 tracing::error!("job names an event the event log does not have");
-                settle(w.queue.dead_letter(&lease, "event not found in the event log").await);
+                settle(
+                    w.queue
+                        .dead_letter(&lease, "event not found in the event log")
+                        .await,
+                );
                 return;
             }
             Err(err) => {
@@ -248,7 +257,10 @@ impl Worker {
         )
         .await;
 
-        if outcomes.iter().any(|o| matches!(o, SinkOutcome::Interrupted)) {
+        if outcomes
+            .iter()
+            .any(|o| matches!(o, SinkOutcome::Interrupted))
+        {
             settle(w.queue.retry(&lease, Duration::ZERO).await);
             return;
         }
@@ -339,8 +351,13 @@ impl Worker {
                         sink: sink_name.clone(),
                         attempt,
                     };
+                    // A panicking sink is a bug in that sink; it must not take
+                    // this worker loop down with it.
+                    let call = AssertUnwindSafe(sink.deliver(&stored.event, &ctx)).catch_unwind();
                     tokio::select! {
-                        r = sink.deliver(&stored.event, &ctx) => Some(r),
+                        r = call => Some(r.unwrap_or_else(|_| Err(DeliveryError::retryable(
+                            "the sink panicked (a bug in the sink; see the worker's stderr)",
+                        )))),
                         () = hard_stop.cancelled() => None,
                     }
                 }

@@ -46,6 +46,9 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         body = quickstart::sign::with_event_id(&body, &uuid::Uuid::new_v4().to_string())?;
     }
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    println!("{}", quickstart::sign::curl_command(&secrets, &args.url, &body, now)?);
+    println!(
+        "{}",
+        quickstart::sign::curl_command(&secrets, &args.url, &body, now)?
+    );
     Ok(())
 }
