@@ -80,6 +80,7 @@ pub struct GatewayBuilder {
     max_queue_depth: u64,
     overload_retry_after: Duration,
     claim_lease: Duration,
+    in_progress_wait: Duration,
     limits: Limits,
     routes: Routes,
     clock: SharedClock,
@@ -95,6 +96,7 @@ impl GatewayBuilder {
             max_queue_depth: DEFAULT_MAX_QUEUE_DEPTH,
             overload_retry_after: Duration::from_secs(5),
             claim_lease: Duration::from_secs(30),
+            in_progress_wait: Duration::from_secs(2),
             limits: Limits::default(),
             routes: Routes::new(),
             clock: SystemClock::shared(),
@@ -131,6 +133,13 @@ impl GatewayBuilder {
         self
     }
 
+    /// How long a concurrent duplicate waits for the first request before
+    /// answering 429 `duplicate_in_progress` (default 2 s).
+    pub fn in_progress_wait(mut self, wait: Duration) -> Self {
+        self.in_progress_wait = wait;
+        self
+    }
+
     /// Event size limits.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -157,7 +166,9 @@ impl GatewayBuilder {
         queue: Arc<dyn Queue>,
     ) -> GatewayService {
         let ingest = IngestService::new(log, queue.clone(), self.routes, self.clock.clone());
-        let dedupe = DedupeLayer::new(idempotency).claim_lease(self.claim_lease);
+        let dedupe = DedupeLayer::new(idempotency)
+            .claim_lease(self.claim_lease)
+            .in_progress_wait(self.in_progress_wait);
         let backpressure = BackpressureLayer::new(queue, self.max_queue_depth)
             .retry_after(self.overload_retry_after);
         let validate = ValidateEventLayer::new().limits(self.limits);

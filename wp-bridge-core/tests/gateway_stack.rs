@@ -1,0 +1,181 @@
+//! The assembled tower stack, driven with `oneshot`: concurrent duplicates,
+//! and what the gateway answers when a backing store fails.
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::{Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use tower::ServiceExt;
+use wp_bridge_core::clock::{Clock, SystemClock};
+use wp_bridge_core::event::{EventId, SinkName};
+use wp_bridge_core::event_log::{
+    AttemptOutcome, AttemptRecord, AttemptStart, EventLog, MemoryEventLog, NewEvent, RecordOutcome,
+    StoredEvent,
+};
+use wp_bridge_core::idempotency::{Claim, IdempotencyStore, MemoryIdempotencyStore};
+use wp_bridge_core::queue::{MemoryQueue, Queue};
+use wp_bridge_core::response::GatewayResponse;
+use wp_bridge_core::routing::Routes;
+use wp_bridge_core::signature::SecretSet;
+use wp_bridge_core::testing::sample_body;
+use wp_bridge_core::{GatewayBuilder, GatewayService, StoreError};
+
+const SECRET: &str = "gateway-stack-secret-0123456789";
+
+/// A memory event log whose `record` fails while `down` is set.
+#[derive(Debug)]
+struct FlakyEventLog {
+    inner: MemoryEventLog,
+    down: AtomicBool,
+}
+
+#[async_trait]
+impl EventLog for FlakyEventLog {
+    async fn record(&self, event: NewEvent) -> Result<RecordOutcome, StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable("test", "connection refused"));
+        }
+        self.inner.record(event).await
+    }
+    async fn load(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        self.inner.load(id).await
+    }
+    async fn begin_attempt(
+        &self,
+        id: &EventId,
+        sink: &SinkName,
+        lease: Duration,
+    ) -> Result<AttemptStart, StoreError> {
+        self.inner.begin_attempt(id, sink, lease).await
+    }
+    async fn finish_attempt(
+        &self,
+        id: &EventId,
+        sink: &SinkName,
+        attempt: u32,
+        started_at: SystemTime,
+        duration: Duration,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .finish_attempt(id, sink, attempt, started_at, duration, outcome)
+            .await
+    }
+    async fn attempts(&self, id: &EventId) -> Result<Vec<AttemptRecord>, StoreError> {
+        self.inner.attempts(id).await
+    }
+}
+
+struct Stack {
+    service: GatewayService,
+    idempotency: Arc<MemoryIdempotencyStore>,
+    log: Arc<FlakyEventLog>,
+    queue: Arc<MemoryQueue>,
+}
+
+fn stack(in_progress_wait: Duration) -> Stack {
+    let clock = SystemClock::shared();
+    let idempotency = Arc::new(MemoryIdempotencyStore::new(clock.clone()));
+    let log = Arc::new(FlakyEventLog {
+        inner: MemoryEventLog::new(clock.clone()),
+        down: AtomicBool::new(false),
+    });
+    let queue = Arc::new(MemoryQueue::new(clock));
+    let service = GatewayBuilder::new(SecretSet::new([SECRET]).unwrap())
+        .routes(Routes::all_to("log"))
+        .in_progress_wait(in_progress_wait)
+        .build(idempotency.clone(), log.clone(), queue.clone());
+    Stack {
+        service,
+        idempotency,
+        log,
+        queue,
+    }
+}
+
+fn request(id: &str) -> Request<Full<Bytes>> {
+    let body = sample_body(id);
+    let now = SystemClock.unix_seconds();
+    Request::post("/webhooks/wp")
+        .header("content-type", "application/json")
+        .header("x-wp-timestamp", now.to_string())
+        .header(
+            "x-wp-signature",
+            SecretSet::new([SECRET]).unwrap().sign(now, &body),
+        )
+        .header("x-event-id", id)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+async fn json(response: GatewayResponse) -> (StatusCode, serde_json::Value, http::HeaderMap) {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap(), headers)
+}
+
+#[tokio::test]
+async fn a_duplicate_of_a_request_still_running_after_the_wait_gets_429() {
+    let s = stack(Duration::from_millis(50));
+    let id = EventId::new("stuck").unwrap();
+    // Another gateway instance holds the claim and never settles it.
+    assert_eq!(
+        s.idempotency
+            .claim(&id, Duration::from_secs(60))
+            .await
+            .unwrap(),
+        Claim::Won
+    );
+    let (status, body, headers) = json(s.service.oneshot(request("stuck")).await.unwrap()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"], "duplicate_in_progress");
+    assert_eq!(headers["retry-after"], "1");
+    assert!(s.log.inner.is_empty());
+}
+
+#[tokio::test]
+async fn a_duplicate_waits_and_takes_over_when_the_first_request_gives_up() {
+    let s = stack(Duration::from_secs(5));
+    let id = EventId::new("released").unwrap();
+    assert_eq!(
+        s.idempotency
+            .claim(&id, Duration::from_secs(60))
+            .await
+            .unwrap(),
+        Claim::Won
+    );
+    let waiting = tokio::spawn(s.service.clone().oneshot(request("released")));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    s.idempotency.release(&id).await.unwrap();
+    let (status, body, _) = json(waiting.await.unwrap().unwrap()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+#[tokio::test]
+async fn event_log_down_answers_503_stores_nothing_and_recovers() {
+    let s = stack(Duration::from_secs(2));
+    s.log.down.store(true, Ordering::SeqCst);
+    let (status, body, headers) =
+        json(s.service.clone().oneshot(request("outage")).await.unwrap()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["error"], "storage_unavailable");
+    assert_eq!(headers["retry-after"], "5");
+    assert!(
+        !body.to_string().contains("connection refused"),
+        "driver detail leaked: {body}"
+    );
+    assert!(s.log.inner.is_empty());
+    assert_eq!(s.queue.depth().await.unwrap(), 0);
+
+    // The claim was released: the sender's retry is accepted once the log is back.
+    s.log.down.store(false, Ordering::SeqCst);
+    let (status, _, _) = json(s.service.oneshot(request("outage")).await.unwrap()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(s.queue.depth().await.unwrap(), 1);
+}
