@@ -249,3 +249,61 @@ async fn a_panicking_sink_fails_its_delivery_but_not_the_worker() {
         matches!(&attempts[0].outcome, AttemptOutcome::Retry { error, .. } if error.contains("panicked"))
     );
 }
+
+fn enrichment_of(sink: &ScriptedSink) -> Vec<Option<serde_json::Value>> {
+    sink.seen_enrichment()
+        .into_iter()
+        .map(|e| e.get(&SinkName::new("openai")).cloned())
+        .collect()
+}
+
+#[tokio::test]
+async fn enrichers_run_first_and_their_output_reaches_the_other_sinks() {
+    let f = Fixture::new();
+    let summary = serde_json::json!({"summary": "Happy customer", "spam": false});
+    let openai = ScriptedSink::failing([DeliveryError::retryable("HTTP 429 rate_limit_exceeded")])
+        .with_output(summary.clone());
+    let slack = ScriptedSink::new();
+    let hubspot = ScriptedSink::new();
+    let handle = f
+        .worker()
+        .enricher("openai", Arc::new(openai.clone()))
+        .sink("slack", Arc::new(slack.clone()))
+        .sink("hubspot", Arc::new(hubspot.clone()))
+        .build()
+        .spawn();
+    let (id, _) = f
+        .ingest("enriched", &["slack", "openai", "hubspot"], 1)
+        .await;
+    eventually(Duration::from_secs(5), || async {
+        (slack.deliveries_of(&id) == 1 && hubspot.deliveries_of(&id) == 1).then_some(())
+    })
+    .await
+    .expect("delivered after the enricher's retry");
+    f.settled().await;
+    handle.shutdown().await;
+    assert_eq!(openai.calls(), 2);
+    // The other sinks waited for the enricher and were called once, with its output.
+    assert_eq!(enrichment_of(&slack), [Some(summary.clone())]);
+    assert_eq!(enrichment_of(&hubspot), [Some(summary)]);
+}
+
+#[tokio::test]
+async fn a_dead_enricher_does_not_hold_the_event_back() {
+    let f = Fixture::new();
+    let openai =
+        ScriptedSink::always_failing(DeliveryError::permanent("HTTP 429 insufficient_quota"));
+    let slack = ScriptedSink::new();
+    let handle = f
+        .worker()
+        .enricher("openai", Arc::new(openai.clone()))
+        .sink("slack", Arc::new(slack.clone()))
+        .build()
+        .spawn();
+    let (id, _) = f.ingest("unenriched", &["openai", "slack"], 1).await;
+    f.settled().await;
+    handle.shutdown().await;
+    assert_eq!(f.state(&id, "openai").await, DeliveryState::Dead);
+    assert_eq!(slack.deliveries_of(&id), 1);
+    assert_eq!(enrichment_of(&slack), [None]);
+}

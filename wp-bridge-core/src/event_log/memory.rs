@@ -89,6 +89,7 @@ impl EventLog for MemoryEventLog {
                 last_status_code: None,
                 delivered_at: None,
                 reference: None,
+                output: None,
             })
             .collect();
         let id = event.event.event_id.clone();
@@ -177,10 +178,11 @@ impl EventLog for MemoryEventLog {
         }
         entry.leases.remove(&index);
         match outcome {
-            AttemptOutcome::Delivered { reference } => {
+            AttemptOutcome::Delivered { reference, output } => {
                 delivery.state = DeliveryState::Delivered;
                 delivery.delivered_at = Some(now);
                 delivery.reference = reference;
+                delivery.output = output;
             }
             AttemptOutcome::Retry {
                 next_attempt_at,

@@ -97,6 +97,8 @@ pub struct DeliveryRecord {
     pub delivered_at: Option<SystemTime>,
     /// The sink's own id for what it created (a Slack ts, a HubSpot record id).
     pub reference: Option<String>,
+    /// What the sink produced for later sinks (an enricher's result).
+    pub output: Option<serde_json::Value>,
 }
 
 /// A recorded event with its deliveries.
@@ -144,6 +146,8 @@ pub enum AttemptOutcome {
     Delivered {
         /// The sink's id for what it created.
         reference: Option<String>,
+        /// What it produced for later sinks.
+        output: Option<serde_json::Value>,
     },
     /// It failed and will be tried again at `next_attempt_at`.
     Retry {

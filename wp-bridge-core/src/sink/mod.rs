@@ -5,6 +5,7 @@
 
 mod log;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ pub struct DeliveryContext {
     pub sink: SinkName,
     /// 1-based attempt number for this sink.
     pub attempt: u32,
+    /// What the event's enrichers (see `WorkerBuilder::enricher`) produced,
+    /// by enricher name; empty when there is none or it was skipped.
+    pub enrichment: BTreeMap<SinkName, serde_json::Value>,
 }
 
 /// A successful delivery.
@@ -34,6 +38,9 @@ pub struct Delivered {
     /// The sink's own id for what it created, kept so a replay can update
     /// instead of duplicating.
     pub reference: Option<String>,
+    /// A result to hand to the event's later sinks (an enricher's summary or
+    /// classification); recorded with the delivery.
+    pub output: Option<serde_json::Value>,
 }
 
 /// A failed delivery and whether to try again.

@@ -70,6 +70,7 @@ async fn finish(
 fn delivered() -> AttemptOutcome {
     AttemptOutcome::Delivered {
         reference: Some("ts-1".into()),
+        output: Some(serde_json::json!({"summary": "a happy customer", "score": 0.9})),
     }
 }
 
@@ -182,6 +183,10 @@ where
     let d = log.load(&id("final")).await.unwrap().unwrap().deliveries[0].clone();
     assert_eq!(d.state, DeliveryState::Delivered);
     assert_eq!(d.reference.as_deref(), Some("ts-1"));
+    assert_eq!(
+        d.output,
+        Some(serde_json::json!({"summary": "a happy customer", "score": 0.9}))
+    );
     assert!(d.delivered_at.is_some());
 }
 

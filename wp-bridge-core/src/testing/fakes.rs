@@ -1,13 +1,13 @@
 //! Fakes and fixtures for tests.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::event::{parse_event, Event, EventId};
+use crate::event::{parse_event, Event, EventId, SinkName};
 use crate::sink::{Delivered, DeliveryContext, DeliveryError, Sink};
 
 /// A valid `comment.created` body with the given id.
@@ -69,6 +69,8 @@ struct ScriptState {
     script: VecDeque<DeliveryError>,
     calls: u32,
     delivered: HashMap<EventId, u32>,
+    output: Option<serde_json::Value>,
+    seen_enrichment: Vec<BTreeMap<SinkName, serde_json::Value>>,
 }
 
 /// A sink that fails as scripted, then succeeds; it counts every call and
@@ -94,6 +96,18 @@ impl ScriptedSink {
     /// A sink that always fails with `error`.
     pub fn always_failing(error: DeliveryError) -> Self {
         Self::failing(std::iter::repeat_n(error, 10_000))
+    }
+
+    /// Makes every successful delivery produce `output` (as an enricher would).
+    #[must_use]
+    pub fn with_output(self, output: serde_json::Value) -> Self {
+        self.lock().output = Some(output);
+        self
+    }
+
+    /// The enrichment each call received, in call order.
+    pub fn seen_enrichment(&self) -> Vec<BTreeMap<SinkName, serde_json::Value>> {
+        self.lock().seen_enrichment.clone()
     }
 
     /// Calls so far, failed or not.
@@ -129,16 +143,18 @@ impl Sink for ScriptedSink {
     async fn deliver(
         &self,
         event: &Event,
-        _ctx: &DeliveryContext,
+        ctx: &DeliveryContext,
     ) -> Result<Delivered, DeliveryError> {
         let mut state = self.lock();
         state.calls += 1;
+        state.seen_enrichment.push(ctx.enrichment.clone());
         if let Some(err) = state.script.pop_front() {
             return Err(err);
         }
         *state.delivered.entry(event.event_id.clone()).or_default() += 1;
         Ok(Delivered {
             reference: Some(format!("ref-{}", event.event_id)),
+            output: state.output.clone(),
         })
     }
 }

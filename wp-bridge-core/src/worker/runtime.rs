@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use tracing::Instrument;
 use super::RetryPolicy;
 use crate::clock::{SharedClock, SystemClock};
 use crate::event::{Job, SinkName};
-use crate::event_log::{AttemptOutcome, AttemptStart, EventLog, StoredEvent};
+use crate::event_log::{AttemptOutcome, AttemptStart, DeliveryState, EventLog, StoredEvent};
 use crate::queue::{Queue, Reserved};
 use crate::sink::{DeliveryContext, DeliveryError, Sink};
 
@@ -37,6 +37,7 @@ pub struct WorkerBuilder {
     queue: Arc<dyn Queue>,
     log: Arc<dyn EventLog>,
     sinks: HashMap<SinkName, Arc<dyn Sink>>,
+    enrichers: HashSet<SinkName>,
     policy: RetryPolicy,
     concurrency: usize,
     lease: Duration,
@@ -49,6 +50,18 @@ impl WorkerBuilder {
     /// Adds a sink under `name` (the name routes refer to).
     pub fn sink(mut self, name: impl AsRef<str>, sink: Arc<dyn Sink>) -> Self {
         self.sinks.insert(SinkName::new(name), sink);
+        self
+    }
+
+    /// Adds an enricher under `name`: a sink that runs before the event's
+    /// other sinks and whose [`Delivered::output`](crate::sink::Delivered)
+    /// they receive in [`DeliveryContext::enrichment`]. While an enricher of
+    /// the event is still being retried, the other sinks wait for it; once it
+    /// is delivered or dead they go ahead (with or without its output).
+    pub fn enricher(mut self, name: impl AsRef<str>, sink: Arc<dyn Sink>) -> Self {
+        let name = SinkName::new(name);
+        self.enrichers.insert(name.clone());
+        self.sinks.insert(name, sink);
         self
     }
 
@@ -156,6 +169,7 @@ impl Worker {
             queue,
             log,
             sinks: HashMap::new(),
+            enrichers: HashSet::new(),
             policy: RetryPolicy::default(),
             concurrency: 4,
             lease: Duration::from_secs(60),
@@ -250,20 +264,59 @@ impl Worker {
                 return;
             }
         };
-        let outcomes = join_all(
-            job.sinks
+        let (enrichers, others): (Vec<&SinkName>, Vec<&SinkName>) =
+            job.sinks.iter().partition(|s| w.enrichers.contains(*s));
+        let mut by_sink: HashMap<&SinkName, SinkOutcome> = HashMap::new();
+        let mut stored = stored;
+        if !enrichers.is_empty() {
+            let done = join_all(
+                enrichers
+                    .iter()
+                    .map(|sink| self.deliver_one(&stored, &job, sink, BTreeMap::new(), hard_stop)),
+            )
+            .await;
+            by_sink.extend(enrichers.iter().copied().zip(done));
+            // Reload: the later sinks need what the enrichers just produced.
+            if let Ok(Some(fresh)) = w.log.load(&job.event_id).await {
+                stored = fresh;
+            }
+        }
+        // "Enrich before CRM insert": while an enricher is still being
+        // retried, the other sinks wait for it.
+        let deferred = self.unfinished_enrichment(&stored);
+        if deferred.is_none() {
+            let enrichment: BTreeMap<SinkName, serde_json::Value> = stored
+                .deliveries
                 .iter()
-                .map(|sink| self.deliver_one(&stored, &job, sink, hard_stop)),
-        )
-        .await;
+                .filter(|d| w.enrichers.contains(&d.sink))
+                .filter_map(|d| Some((d.sink.clone(), d.output.clone()?)))
+                .collect();
+            let done =
+                join_all(others.iter().map(|sink| {
+                    self.deliver_one(&stored, &job, sink, enrichment.clone(), hard_stop)
+                }))
+                .await;
+            by_sink.extend(others.iter().copied().zip(done));
+        }
 
-        if outcomes
-            .iter()
+        if by_sink
+            .values()
             .any(|o| matches!(o, SinkOutcome::Interrupted))
         {
             settle(w.queue.retry(&lease, Duration::ZERO).await);
             return;
         }
+        if let Some(wait) = deferred {
+            // Keep the job whole: it comes back when the enricher is due,
+            // and the sinks already delivered are skipped then.
+            settle(w.queue.retry(&lease, wait).await);
+            return;
+        }
+        let outcomes: Vec<SinkOutcome> = job
+            .sinks
+            .iter()
+            .map(|sink| by_sink.remove(sink).unwrap_or(SinkOutcome::Done))
+            .collect();
         let retries: Vec<(&SinkName, Duration)> = job
             .sinks
             .iter()
@@ -314,11 +367,31 @@ impl Worker {
         }
     }
 
+    /// When an enricher of this event is neither delivered nor dead, how long
+    /// until it is due again.
+    fn unfinished_enrichment(&self, stored: &StoredEvent) -> Option<Duration> {
+        let w = &self.inner;
+        stored
+            .deliveries
+            .iter()
+            .filter(|d| w.enrichers.contains(&d.sink))
+            .filter(|d| !matches!(d.state, DeliveryState::Delivered | DeliveryState::Dead))
+            .map(|d| match d.state {
+                DeliveryState::InFlight => w.lease,
+                _ => d
+                    .next_attempt_at
+                    .and_then(|at| at.duration_since(w.clock.now()).ok())
+                    .unwrap_or(Duration::ZERO),
+            })
+            .max()
+    }
+
     async fn deliver_one(
         &self,
         stored: &StoredEvent,
         job: &Job,
         sink_name: &SinkName,
+        enrichment: BTreeMap<SinkName, serde_json::Value>,
         hard_stop: &CancellationToken,
     ) -> SinkOutcome {
         let w = &self.inner;
@@ -350,6 +423,7 @@ impl Worker {
                         correlation_id: job.correlation_id.clone(),
                         sink: sink_name.clone(),
                         attempt,
+                        enrichment,
                     };
                     // A panicking sink is a bug in that sink; it must not take
                     // this worker loop down with it.
@@ -378,6 +452,7 @@ impl Worker {
                         SinkOutcome::Done,
                         AttemptOutcome::Delivered {
                             reference: delivered.reference,
+                            output: delivered.output,
                         },
                     )
                 }
