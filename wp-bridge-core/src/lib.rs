@@ -14,6 +14,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod clock;
+pub mod dead_letter;
 pub mod error;
 pub mod event;
 pub mod event_log;
@@ -21,6 +22,7 @@ pub mod gateway;
 pub mod idempotency;
 pub mod layer;
 pub mod queue;
+pub mod reconciler;
 pub mod rejection;
 pub mod response;
 pub mod routing;

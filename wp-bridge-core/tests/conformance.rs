@@ -22,3 +22,10 @@ async fn event_log(clock: SharedClock) -> Arc<dyn EventLog> {
 wp_bridge_core::idempotency_store_conformance!(idempotency_store);
 wp_bridge_core::queue_conformance!(queue);
 wp_bridge_core::event_log_conformance!(event_log);
+
+async fn dead_letter_stores(clock: SharedClock) -> wp_bridge_core::testing::dead_letter::Stores {
+    let log = Arc::new(MemoryEventLog::new(clock));
+    (log.clone(), log)
+}
+
+wp_bridge_core::dead_letter_conformance!(dead_letter_stores);

@@ -12,7 +12,7 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use tower::ServiceExt;
 use wp_bridge_core::clock::{Clock, SystemClock};
-use wp_bridge_core::event::{EventId, SinkName};
+use wp_bridge_core::event::{EventId, Job, SinkName};
 use wp_bridge_core::event_log::{
     AttemptOutcome, AttemptRecord, AttemptStart, EventLog, MemoryEventLog, NewEvent, RecordOutcome,
     StoredEvent,
@@ -68,6 +68,16 @@ impl EventLog for FlakyEventLog {
     }
     async fn attempts(&self, id: &EventId) -> Result<Vec<AttemptRecord>, StoreError> {
         self.inner.attempts(id).await
+    }
+    async fn reclaim_stalled(
+        &self,
+        stalled_before: SystemTime,
+        hold: Duration,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        self.inner
+            .reclaim_stalled(stalled_before, hold, limit)
+            .await
     }
 }
 

@@ -9,8 +9,11 @@ use super::{
     RecordOutcome, StoredEvent,
 };
 use crate::clock::SharedClock;
+use crate::dead_letter::{
+    DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKey, DeadLetterStore,
+};
 use crate::error::StoreError;
-use crate::event::{EventId, SinkName};
+use crate::event::{EventId, Job, SinkName};
 
 #[derive(Debug)]
 struct Entry {
@@ -87,6 +90,7 @@ impl EventLog for MemoryEventLog {
                 next_attempt_at: Some(event.received_at),
                 last_error: None,
                 last_status_code: None,
+                last_failure_at: None,
                 delivered_at: None,
                 reference: None,
                 output: None,
@@ -129,7 +133,7 @@ impl EventLog for MemoryEventLog {
         let delivery = &mut entry.stored.deliveries[index];
         match delivery.state {
             DeliveryState::Delivered => return Ok(AttemptStart::AlreadyDelivered),
-            DeliveryState::Dead => return Ok(AttemptStart::Dead),
+            DeliveryState::Dead | DeliveryState::Discarded => return Ok(AttemptStart::Dead),
             DeliveryState::InFlight => {
                 if entry.leases.get(&index).is_some_and(|until| *until > now) {
                     return Ok(AttemptStart::Busy);
@@ -193,11 +197,13 @@ impl EventLog for MemoryEventLog {
                 delivery.next_attempt_at = Some(next_attempt_at);
                 delivery.last_error = Some(error);
                 delivery.last_status_code = status_code;
+                delivery.last_failure_at = Some(now);
             }
             AttemptOutcome::Dead { error, status_code } => {
                 delivery.state = DeliveryState::Dead;
                 delivery.last_error = Some(error);
                 delivery.last_status_code = status_code;
+                delivery.last_failure_at = Some(now);
             }
         }
         Ok(())
@@ -209,5 +215,167 @@ impl EventLog for MemoryEventLog {
             .get(id)
             .map(|e| e.attempts.clone())
             .unwrap_or_default())
+    }
+    async fn reclaim_stalled(
+        &self,
+        stalled_before: SystemTime,
+        hold: Duration,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError> {
+        let now = self.clock.now();
+        let mut events = self.lock();
+        let mut jobs = Vec::new();
+        let mut found = 0;
+        for entry in events.values_mut() {
+            let mut sinks = Vec::new();
+            for (index, delivery) in entry.stored.deliveries.iter_mut().enumerate() {
+                if found == limit {
+                    break;
+                }
+                let stalled = match delivery.state {
+                    DeliveryState::Pending | DeliveryState::Failed => delivery
+                        .next_attempt_at
+                        .is_some_and(|due| due < stalled_before),
+                    DeliveryState::InFlight => entry
+                        .leases
+                        .get(&index)
+                        .is_none_or(|until| *until < stalled_before),
+                    _ => false,
+                };
+                if !stalled {
+                    continue;
+                }
+                if delivery.state == DeliveryState::InFlight {
+                    // The worker holding it is gone; its attempt counts.
+                    entry.leases.remove(&index);
+                    delivery.state = DeliveryState::Failed;
+                    delivery.last_error = Some(LOST_WORKER.into());
+                    delivery.last_status_code = None;
+                    delivery.last_failure_at = Some(now);
+                }
+                delivery.next_attempt_at = Some(now + hold);
+                sinks.push(delivery.sink.clone());
+                found += 1;
+            }
+            if !sinks.is_empty() {
+                jobs.push(Job {
+                    event_id: entry.stored.event.event_id.clone(),
+                    correlation_id: entry.stored.correlation_id.clone(),
+                    sinks,
+                });
+            }
+            if found == limit {
+                break;
+            }
+        }
+        Ok(jobs)
+    }
+}
+
+/// Recorded as the last error of a delivery whose worker vanished mid-attempt.
+pub const LOST_WORKER: &str =
+    "the worker attempting this delivery stopped before finishing it (lease expired)";
+
+fn dead_letter(stored: &StoredEvent, d: &DeliveryRecord) -> Option<DeadLetter> {
+    (d.state == DeliveryState::Dead).then(|| DeadLetter {
+        event_id: stored.event.event_id.clone(),
+        sink: d.sink.clone(),
+        event_type: stored.event.event_type(),
+        site: stored.event.site.clone(),
+        correlation_id: stored.correlation_id.clone(),
+        received_at: stored.received_at,
+        attempts: d.attempts,
+        last_error: d.last_error.clone(),
+        last_status_code: d.last_status_code,
+        dead_at: d.last_failure_at.unwrap_or(stored.received_at),
+    })
+}
+
+#[async_trait]
+impl DeadLetterStore for MemoryEventLog {
+    async fn list_dead(
+        &self,
+        filter: &DeadLetterFilter,
+        after: Option<&DeadLetterCursor>,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
+        let events = self.lock();
+        let mut dead: Vec<DeadLetter> = events
+            .values()
+            .flat_map(|e| {
+                e.stored
+                    .deliveries
+                    .iter()
+                    .filter_map(|d| dead_letter(&e.stored, d))
+            })
+            .filter(|d| filter.matches(d))
+            .filter(|d| {
+                after.is_none_or(|c| {
+                    (d.dead_at, &d.event_id, &d.sink) > (c.dead_at, &c.event_id, &c.sink)
+                })
+            })
+            .collect();
+        dead.sort_by(|a, b| {
+            (a.dead_at, &a.event_id, &a.sink).cmp(&(b.dead_at, &b.event_id, &b.sink))
+        });
+        dead.truncate(limit);
+        Ok(dead)
+    }
+
+    async fn replay(&self, keys: &[DeadLetterKey]) -> Result<Vec<Job>, StoreError> {
+        let now = self.clock.now();
+        let mut events = self.lock();
+        let mut jobs: Vec<Job> = Vec::new();
+        for key in keys {
+            let Some(entry) = events.get_mut(&key.event_id) else {
+                continue;
+            };
+            let Some(delivery) = entry
+                .stored
+                .deliveries
+                .iter_mut()
+                .find(|d| d.sink == key.sink && d.state == DeliveryState::Dead)
+            else {
+                continue;
+            };
+            delivery.state = DeliveryState::Pending;
+            delivery.attempts = 0;
+            delivery.next_attempt_at = Some(now);
+            match jobs.iter_mut().find(|j| j.event_id == key.event_id) {
+                Some(job) => job.sinks.push(key.sink.clone()),
+                None => jobs.push(Job {
+                    event_id: key.event_id.clone(),
+                    correlation_id: entry.stored.correlation_id.clone(),
+                    sinks: vec![key.sink.clone()],
+                }),
+            }
+        }
+        Ok(jobs)
+    }
+
+    async fn discard(&self, keys: &[DeadLetterKey], reason: &str) -> Result<u64, StoreError> {
+        let now = self.clock.now();
+        let mut events = self.lock();
+        let mut discarded = 0;
+        for key in keys {
+            let Some(entry) = events.get_mut(&key.event_id) else {
+                continue;
+            };
+            if let Some(delivery) = entry
+                .stored
+                .deliveries
+                .iter_mut()
+                .find(|d| d.sink == key.sink && d.state == DeliveryState::Dead)
+            {
+                delivery.state = DeliveryState::Discarded;
+                delivery.last_error = Some(format!(
+                    "discarded: {reason} (last error: {})",
+                    delivery.last_error.as_deref().unwrap_or("none")
+                ));
+                delivery.last_failure_at = Some(now);
+                discarded += 1;
+            }
+        }
+        Ok(discarded)
     }
 }

@@ -12,7 +12,14 @@
 //!
 //! `Delivered` is final: `begin_attempt` on it answers
 //! [`AttemptStart::AlreadyDelivered`], which is how a duplicate job is kept
-//! from delivering twice.
+//! from delivering twice. A dead delivery can be replayed (back to
+//! `Pending` with a fresh attempt budget) or discarded (`Discarded`, kept for
+//! audit) through [`DeadLetterStore`](crate::dead_letter::DeadLetterStore).
+//!
+//! Deliveries that should be queued but are not — the process holding an
+//! in-memory queue died, Redis was flushed, the gateway crashed between
+//! record and enqueue — are found by [`EventLog::reclaim_stalled`], which the
+//! [`Reconciler`](crate::reconciler::Reconciler) calls periodically.
 
 mod memory;
 
@@ -23,10 +30,10 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::error::StoreError;
-use crate::event::{CorrelationId, Event, EventId, SinkName};
+use crate::event::{CorrelationId, Event, EventId, Job, SinkName};
 use crate::response::Receipt;
 
-pub use memory::MemoryEventLog;
+pub use memory::{MemoryEventLog, LOST_WORKER};
 
 /// An event to record.
 #[derive(Debug, Clone)]
@@ -76,6 +83,41 @@ pub enum DeliveryState {
     Failed,
     /// Given up on: a permanent error or the attempt budget ran out.
     Dead,
+    /// A dead delivery an operator chose not to replay. Final; kept for audit.
+    Discarded,
+}
+
+impl DeliveryState {
+    /// The lowercase name used in storage and APIs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InFlight => "in_flight",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Dead => "dead",
+            Self::Discarded => "discarded",
+        }
+    }
+
+    /// Parses [`DeliveryState::as_str`]'s output.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::InFlight,
+            Self::Delivered,
+            Self::Failed,
+            Self::Dead,
+            Self::Discarded,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
+    /// Whether no worker will attempt this delivery again on its own.
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Delivered | Self::Dead | Self::Discarded)
+    }
 }
 
 /// One sink's delivery of one event.
@@ -93,6 +135,8 @@ pub struct DeliveryRecord {
     pub last_error: Option<String>,
     /// The last failure's HTTP status, if the sink spoke HTTP.
     pub last_status_code: Option<u16>,
+    /// When the last failure happened (for dead deliveries: when they died).
+    pub last_failure_at: Option<SystemTime>,
     /// When it was delivered.
     pub delivered_at: Option<SystemTime>,
     /// The sink's own id for what it created (a Slack ts, a HubSpot record id).
@@ -135,7 +179,7 @@ pub enum AttemptStart {
     AlreadyDelivered,
     /// Another worker's attempt is in flight and its lease has not run out.
     Busy,
-    /// Dead-lettered: only a replay brings it back.
+    /// Dead-lettered or discarded: only a replay brings it back.
     Dead,
 }
 
@@ -217,4 +261,16 @@ pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
 
     /// Every attempt on the event, oldest first.
     async fn attempts(&self, id: &EventId) -> Result<Vec<AttemptRecord>, StoreError>;
+
+    /// Finds up to `limit` deliveries that may have no job in the queue:
+    /// pending or failed and due since before `stalled_before`, or in flight
+    /// under a lease that ran out before it. Each one found is held back
+    /// until `now + hold` (so the next sweep skips it while its new job is
+    /// queued) and returned as jobs, one per event.
+    async fn reclaim_stalled(
+        &self,
+        stalled_before: SystemTime,
+        hold: Duration,
+        limit: usize,
+    ) -> Result<Vec<Job>, StoreError>;
 }

@@ -355,3 +355,118 @@ where
         "{unrouted:?}"
     );
 }
+
+/// Pending deliveries overdue past the grace period are reclaimed once, then
+/// held back; fresh, delivered and dead ones are left alone.
+pub async fn stalled_pending_deliveries_are_reclaimed_once<F, Fut>(make: F)
+where
+    F: FnOnce(SharedClock) -> Fut,
+    Fut: Future<Output = Arc<dyn EventLog>>,
+{
+    let (log, clock) = setup(make).await;
+    log.record(new_event("lost", &["slack", "hubspot"], &clock))
+        .await
+        .unwrap();
+    log.record(new_event("done", &["slack"], &clock))
+        .await
+        .unwrap();
+    start(&log, "done", "slack", LEASE).await;
+    finish(&log, "done", "slack", 1, delivered()).await.unwrap();
+    let grace = Duration::from_secs(60);
+
+    let fresh = log
+        .reclaim_stalled(clock.now() - grace, grace, 100)
+        .await
+        .unwrap();
+    assert!(fresh.is_empty(), "a fresh event is not stalled: {fresh:?}");
+
+    clock.advance(grace * 2);
+    let jobs = log
+        .reclaim_stalled(clock.now() - grace, grace, 100)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    assert_eq!(jobs[0].event_id, id("lost"));
+    let mut sinks = jobs[0].sinks.clone();
+    sinks.sort();
+    assert_eq!(sinks, [sink("hubspot"), sink("slack")]);
+    let stored = log.load(&id("lost")).await.unwrap().unwrap();
+    assert_eq!(jobs[0].correlation_id, stored.correlation_id);
+
+    let again = log
+        .reclaim_stalled(clock.now() - grace, grace, 100)
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "held back while its job is queued: {again:?}"
+    );
+    clock.advance(grace * 2 + Duration::from_secs(1));
+    let later = log
+        .reclaim_stalled(clock.now() - grace, grace, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        later.len(),
+        1,
+        "still undelivered after the hold: reclaimed again"
+    );
+}
+
+/// A delivery whose worker died mid-attempt is reclaimed after its lease,
+/// counted as a failed attempt, and can be attempted again at once.
+pub async fn a_lost_in_flight_delivery_is_reclaimed<F, Fut>(make: F)
+where
+    F: FnOnce(SharedClock) -> Fut,
+    Fut: Future<Output = Arc<dyn EventLog>>,
+{
+    let (log, clock) = setup(make).await;
+    log.record(new_event("killed", &["slack"], &clock))
+        .await
+        .unwrap();
+    assert_eq!(
+        start(&log, "killed", "slack", LEASE).await,
+        AttemptStart::Started { attempt: 1 }
+    );
+    let grace = Duration::from_secs(60);
+    clock.advance(grace + LEASE * 2);
+    let jobs = log
+        .reclaim_stalled(clock.now() - grace, grace, 100)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let d = log.load(&id("killed")).await.unwrap().unwrap().deliveries[0].clone();
+    assert_eq!(d.state, DeliveryState::Failed);
+    assert_eq!(d.attempts, 1);
+    assert!(d.last_error.is_some());
+    assert_eq!(
+        start(&log, "killed", "slack", LEASE).await,
+        AttemptStart::Started { attempt: 2 }
+    );
+}
+
+/// The limit bounds how many deliveries one call reclaims.
+pub async fn reclaiming_respects_the_limit<F, Fut>(make: F)
+where
+    F: FnOnce(SharedClock) -> Fut,
+    Fut: Future<Output = Arc<dyn EventLog>>,
+{
+    let (log, clock) = setup(make).await;
+    for i in 0..5 {
+        log.record(new_event(&format!("many-{i}"), &["slack"], &clock))
+            .await
+            .unwrap();
+    }
+    let grace = Duration::from_secs(60);
+    clock.advance(grace * 2);
+    let first = log
+        .reclaim_stalled(clock.now() - grace, grace, 3)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 3);
+    let rest = log
+        .reclaim_stalled(clock.now() - grace, grace, 3)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 2);
+}

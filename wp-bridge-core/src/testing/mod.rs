@@ -18,6 +18,7 @@
 //! time to pass advance it and also poll for a few real seconds, so a
 //! backend whose server owns expiry (Redis `PX`) passes too.
 
+pub mod dead_letter;
 pub mod event_log;
 pub mod fakes;
 pub mod idempotency;
@@ -97,6 +98,26 @@ macro_rules! event_log_conformance {
                 every_attempt_is_recorded,
                 dead_stays_dead,
                 unknown_event_or_sink_is_an_error,
+                stalled_pending_deliveries_are_reclaimed_once,
+                a_lost_in_flight_delivery_is_reclaimed,
+                reclaiming_respects_the_limit,
+            );
+        }
+    };
+}
+
+/// One `#[tokio::test]` per [`DeadLetterStore`](crate::dead_letter::DeadLetterStore)
+/// case; the factory returns an event log and a dead-letter store over the
+/// same storage.
+#[macro_export]
+macro_rules! dead_letter_conformance {
+    ($make:path) => {
+        mod dead_letter_conformance {
+            $crate::__conformance_cases!($make, dead_letter;
+                filters_and_pages_return_exactly_the_matching_rows,
+                replay_revives_only_dead_deliveries,
+                concurrent_replays_produce_one_job,
+                discard_keeps_the_record_but_leaves_the_list,
             );
         }
     };

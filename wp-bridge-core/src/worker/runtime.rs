@@ -375,7 +375,7 @@ impl Worker {
             .deliveries
             .iter()
             .filter(|d| w.enrichers.contains(&d.sink))
-            .filter(|d| !matches!(d.state, DeliveryState::Delivered | DeliveryState::Dead))
+            .filter(|d| !d.state.is_final())
             .map(|d| match d.state {
                 DeliveryState::InFlight => w.lease,
                 _ => d
