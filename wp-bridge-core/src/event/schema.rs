@@ -76,6 +76,13 @@ pub fn parse_envelope(body: &[u8], limits: Limits) -> Result<Envelope, Rejection
             format!("body nests deeper than {} levels", limits.max_depth),
         ));
     }
+    if contains_nul(&value) {
+        // No store downstream (Postgres jsonb, most HTTP APIs) accepts U+0000.
+        return Err(Rejection::new(
+            ErrorCode::InvalidJson,
+            "strings must not contain the NUL character (\\u0000)",
+        ));
+    }
     match value {
         Value::Object(root) => Ok(Envelope { root, limits }),
         _ => Err(Rejection::new(
@@ -173,6 +180,15 @@ fn depth_exceeds(value: &Value, max: usize) -> bool {
     }
     // serde_json refuses more than 128 levels, so this recursion is bounded.
     depth(value) > max
+}
+
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
 }
 
 struct Checker {
@@ -667,6 +683,20 @@ mod tests {
             parse_event(nine.as_bytes()).unwrap_err().code(),
             ErrorCode::InvalidJson
         );
+    }
+
+    #[test]
+    fn nul_characters_are_refused_anywhere() {
+        for body in [
+            r#"{"event":"lead.created","x":"a\u0000b"}"#,
+            r#"{"event":"lead.created","x":{"a\u0000":1}}"#,
+        ] {
+            assert_eq!(
+                parse_event(body.as_bytes()).unwrap_err().code(),
+                ErrorCode::InvalidJson,
+                "{body}"
+            );
+        }
     }
 
     #[test]
