@@ -65,18 +65,30 @@ async fn ensure_database() {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A fresh, migrated schema of its own; returns its name too.
+pub(crate) async fn fresh_schema(max_connections: u32) -> (PgStores, String) {
+    ensure_database().await;
+    let schema = format!("wpb_t_{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
+    let stores = PgStores::connect(
+        &PgConfig::new(pg_url())
+            .schema(schema.clone())
+            .max_connections(max_connections),
+    )
+    .await
+    .unwrap();
+    stores.migrate().await.unwrap();
+    (stores, schema)
 }
 
 /// A fresh, migrated schema of its own.
 pub(crate) async fn fresh_stores(max_connections: u32) -> PgStores {
-    ensure_database().await;
-    let schema = format!("wpb_t_{}_{}", now_secs(), uuid::Uuid::new_v4().simple());
-    let stores = PgStores::connect(&PgConfig::new(pg_url()).schema(schema).max_connections(max_connections))
-        .await
-        .unwrap();
-    stores.migrate().await.unwrap();
-    stores
+    fresh_schema(max_connections).await.0
 }
 
 pub(crate) async fn fresh_idempotency_store(clock: SharedClock) -> Arc<dyn IdempotencyStore> {
@@ -89,5 +101,8 @@ pub(crate) async fn fresh_event_log(clock: SharedClock) -> Arc<dyn EventLog> {
 
 pub(crate) async fn fresh_dead_letter_stores(clock: SharedClock) -> Stores {
     let stores = fresh_stores(5).await;
-    (Arc::new(stores.event_log(clock.clone())), Arc::new(stores.dead_letter_store(clock)))
+    (
+        Arc::new(stores.event_log(clock.clone())),
+        Arc::new(stores.dead_letter_store(clock)),
+    )
 }
