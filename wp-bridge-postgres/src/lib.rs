@@ -29,6 +29,9 @@ mod error;
 mod event_log;
 mod idempotency;
 mod stores;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 pub use config::PgConfig;
 pub use dead_letter::PgDeadLetterStore;

@@ -132,7 +132,7 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(true));
         let links = Arc::new(Mutex::new(Vec::new()));
-        let target = common::pg_url()
+        let target = wp_bridge_postgres::testing::test_database_url()
             .split('@')
             .nth(1)
             .and_then(|rest| rest.split('/').next())
@@ -170,7 +170,7 @@ impl Proxy {
     }
 
     fn url(&self) -> String {
-        let url = common::pg_url();
+        let url = wp_bridge_postgres::testing::test_database_url();
         let (scheme_user, rest) = url.split_once('@').unwrap();
         let db = rest.split_once('/').unwrap().1;
         format!("{scheme_user}@127.0.0.1:{}/{db}", self.port)

@@ -7,6 +7,8 @@
 
 mod backoff;
 mod runtime;
+mod shutdown;
 
 pub use backoff::RetryPolicy;
 pub use runtime::{Worker, WorkerBuilder, WorkerHandle};
+pub use shutdown::shutdown_signal;
