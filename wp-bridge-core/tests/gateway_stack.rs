@@ -189,3 +189,105 @@ async fn event_log_down_answers_503_stores_nothing_and_recovers() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(s.queue.depth().await.unwrap(), 1);
 }
+
+/// A memory queue that fails every call while `down` is set, like Redis stopped.
+#[derive(Debug)]
+struct DownQueue {
+    inner: MemoryQueue,
+    down: AtomicBool,
+}
+
+impl DownQueue {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable("test", "connection refused"));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Queue for DownQueue {
+    async fn enqueue(
+        &self,
+        job: &wp_bridge_core::event::Job,
+        delay: Duration,
+    ) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.enqueue(job, delay).await
+    }
+    async fn reserve(
+        &self,
+        lease: Duration,
+        wait: Duration,
+    ) -> Result<Option<wp_bridge_core::queue::Reserved>, StoreError> {
+        self.check()?;
+        self.inner.reserve(lease, wait).await
+    }
+    async fn ack(&self, lease: &wp_bridge_core::queue::LeaseId) -> Result<(), StoreError> {
+        self.inner.ack(lease).await
+    }
+    async fn retry(
+        &self,
+        lease: &wp_bridge_core::queue::LeaseId,
+        delay: Duration,
+    ) -> Result<(), StoreError> {
+        self.inner.retry(lease, delay).await
+    }
+    async fn dead_letter(
+        &self,
+        lease: &wp_bridge_core::queue::LeaseId,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.dead_letter(lease, reason).await
+    }
+    async fn depth(&self) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.depth().await
+    }
+}
+
+#[tokio::test]
+async fn queue_down_still_accepts_into_the_event_log_and_the_reconciler_enqueues_later() {
+    let clock = wp_bridge_core::clock::ManualClock::starting_now();
+    let shared: wp_bridge_core::clock::SharedClock = Arc::new(clock.clone());
+    let log = Arc::new(MemoryEventLog::new(shared.clone()));
+    let queue = Arc::new(DownQueue {
+        inner: MemoryQueue::new(shared.clone()),
+        down: AtomicBool::new(true),
+    });
+    let service = GatewayBuilder::new(SecretSet::new([SECRET]).unwrap())
+        .routes(Routes::all_to("log"))
+        .clock(shared.clone())
+        .build(
+            Arc::new(MemoryIdempotencyStore::new(shared.clone())),
+            log.clone(),
+            queue.clone(),
+        );
+    let now = clock.unix_seconds();
+    let body = sample_body("queue-down");
+    let request = Request::post("/webhooks/wp")
+        .header("content-type", "application/json")
+        .header("x-wp-timestamp", now.to_string())
+        .header(
+            "x-wp-signature",
+            SecretSet::new([SECRET]).unwrap().sign(now, &body),
+        )
+        .header("x-event-id", "queue-down")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let (status, _, _) = json(service.oneshot(request).await.unwrap()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(log.len(), 1);
+
+    queue.down.store(false, Ordering::SeqCst);
+    assert_eq!(
+        queue.depth().await.unwrap(),
+        0,
+        "nothing reached the queue while it was down"
+    );
+    let reconciler = wp_bridge_core::reconciler::Reconciler::new(log, queue.clone()).clock(shared);
+    clock.advance(Duration::from_secs(120));
+    assert_eq!(reconciler.sweep().await.unwrap(), 1);
+    assert_eq!(queue.depth().await.unwrap(), 1);
+}

@@ -2,6 +2,11 @@
 //! makes senders wait (503 + `Retry-After`) instead of filling memory or
 //! Redis. Nothing is stored for a refused request.
 //!
+//! When the depth cannot be read (Redis is down) the request goes through:
+//! the event log is the durable record and the reconciler enqueues the event
+//! once the queue is back, so refusing would only turn a queue outage into
+//! lost WordPress requests.
+//!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
@@ -122,13 +127,8 @@ where
                     .into_response())
                 }
                 Err(err) => {
-                    tracing::error!(error = %err, "queue depth unavailable");
-                    Ok(Rejection::new(
-                        ErrorCode::StorageUnavailable,
-                        "the queue is unavailable; retry later",
-                    )
-                    .retry_after(config.retry_after)
-                    .into_response())
+                    tracing::warn!(error = %err, "queue depth unavailable; accepting into the event log");
+                    inner.call(request).await
                 }
             }
         })

@@ -7,6 +7,7 @@ mod log;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -115,4 +116,17 @@ pub trait Sink: Send + Sync + fmt::Debug + 'static {
         event: &Event,
         ctx: &DeliveryContext,
     ) -> Result<Delivered, DeliveryError>;
+}
+
+/// A shared sink is a sink, so wrappers (rate limits, enrichment) compose
+/// with sinks chosen at run time.
+#[async_trait]
+impl<S: Sink + ?Sized> Sink for Arc<S> {
+    async fn deliver(
+        &self,
+        event: &Event,
+        ctx: &DeliveryContext,
+    ) -> Result<Delivered, DeliveryError> {
+        (**self).deliver(event, ctx).await
+    }
 }

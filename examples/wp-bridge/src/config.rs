@@ -1,0 +1,354 @@
+//! Configuration from the environment, validated once at start. Every error
+//! names the variable to fix.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use wp_bridge::core::event::EventType;
+use wp_bridge::core::routing::Routes;
+use wp_bridge::core::signature::SecretSet;
+
+/// A variable that is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub(crate) struct ConfigError {
+    var: &'static str,
+    message: String,
+}
+
+impl ConfigError {
+    /// An error about `var`.
+    pub(crate) fn new(var: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            var,
+            message: message.into(),
+        }
+    }
+}
+
+fn error(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::new(var, message)
+}
+
+/// A sink's shared rate: `rate` calls per `period`, bursts of `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateSpec {
+    pub(crate) rate: u32,
+    pub(crate) period: Duration,
+    pub(crate) burst: u32,
+}
+
+/// Everything the binary reads from the environment.
+pub(crate) struct Config {
+    pub(crate) secrets: Option<SecretSet>,
+    pub(crate) database_url: String,
+    pub(crate) pg_schema: Option<String>,
+    pub(crate) redis_url: Option<String>,
+    pub(crate) redis_prefix: String,
+    pub(crate) listen: SocketAddr,
+    pub(crate) body_limit: usize,
+    pub(crate) tolerance: Duration,
+    pub(crate) max_queue_depth: u64,
+    pub(crate) webhook_url: Option<String>,
+    pub(crate) routes: Option<Routes>,
+    pub(crate) rate_limits: BTreeMap<String, RateSpec>,
+    pub(crate) lease: Duration,
+    pub(crate) concurrency: usize,
+    pub(crate) max_attempts: u32,
+    pub(crate) retry_base: Duration,
+    pub(crate) reconcile_interval: Duration,
+    pub(crate) reconcile_grace: Duration,
+    pub(crate) log_json: bool,
+}
+
+/// The variables, for `--help` and the docs.
+pub(crate) const VARIABLES: &str = "\
+Environment:
+  WP_BRIDGE_SECRETS               signing secrets, comma-separated; the first signs, all verify (serve, all)
+  DATABASE_URL                    Postgres URL (required)
+  WP_BRIDGE_PG_SCHEMA             Postgres schema for the tables (default: the connection's)
+  REDIS_URL                       Redis URL; without it the queue is in memory and only `all` runs
+  WP_BRIDGE_REDIS_PREFIX          Redis key prefix (default wp-bridge)
+  WP_BRIDGE_LISTEN                listen address (default 127.0.0.1:8080)
+  WP_BRIDGE_BODY_LIMIT            largest body in bytes (default 65536)
+  WP_BRIDGE_TOLERANCE_SECS        timestamp window, each way (default 300)
+  WP_BRIDGE_MAX_QUEUE_DEPTH       queue bound before 503 overloaded (default 10000)
+  WP_BRIDGE_WEBHOOK_URL           deliver to this URL as JSON (sink `webhook`); without any sink, stdout (sink `log`)
+  WP_BRIDGE_ROUTES                e.g. `order.created=webhook;lead.created=webhook` (default: every type to every sink)
+  WP_BRIDGE_RATE_LIMITS           shared across workers through Redis, e.g. `webhook=10/s` or `webhook=100/10s+5`
+  WP_BRIDGE_LEASE_SECS            job lease (default 60)
+  WP_BRIDGE_WORKER_CONCURRENCY    jobs at once per worker (default 4)
+  WP_BRIDGE_MAX_ATTEMPTS          attempts per sink before dead-lettering (default 8)
+  WP_BRIDGE_RETRY_BASE_MS         first backoff step (default 1000)
+  WP_BRIDGE_RECONCILE_INTERVAL_SECS  reconciler sweep interval (default 30)
+  WP_BRIDGE_RECONCILE_GRACE_SECS  how overdue a delivery must be to be re-enqueued (default 60)
+  WP_BRIDGE_LOG_JSON              `true` for JSON log lines";
+
+fn parse<T: FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    what: &str,
+) -> Result<T, ConfigError> {
+    match env(var) {
+        None => Ok(default),
+        Some(v) if v.trim().is_empty() => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| error(var, format!("{v:?} is not {what}"))),
+    }
+}
+
+fn secs(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    parse(env, var, default, "a whole number of seconds").map(Duration::from_secs)
+}
+
+/// `order.created=slack,hubspot;lead.created=hubspot`
+fn routes(spec: &str) -> Result<Routes, ConfigError> {
+    let var = "WP_BRIDGE_ROUTES";
+    let mut routes = Routes::new();
+    for entry in spec.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let (event, sinks) = entry
+            .split_once('=')
+            .ok_or_else(|| error(var, format!("{entry:?} is not `event.type=sink,sink`")))?;
+        let event_type: EventType = event.trim().parse().map_err(|()| {
+            error(
+                var,
+                format!(
+                    "unknown event type {:?}; known: comment.created, order.created, lead.created",
+                    event.trim()
+                ),
+            )
+        })?;
+        let sinks: Vec<&str> = sinks
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        routes = routes.route(event_type, sinks);
+    }
+    Ok(routes)
+}
+
+/// `webhook=10/s`, `hubspot=100/10s+5`
+fn rate_limits(spec: &str) -> Result<BTreeMap<String, RateSpec>, ConfigError> {
+    let var = "WP_BRIDGE_RATE_LIMITS";
+    let bad = |entry: &str| {
+        error(
+            var,
+            format!("{entry:?} is not `sink=RATE/PERIOD[+BURST]`, e.g. `slack=1/s+3`"),
+        )
+    };
+    let mut limits = BTreeMap::new();
+    for entry in spec
+        .split(';')
+        .flat_map(|e| e.split(','))
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        let (sink, rest) = entry.split_once('=').ok_or_else(|| bad(entry))?;
+        let (rate, rest) = rest.split_once('/').ok_or_else(|| bad(entry))?;
+        let (period, burst) = rest.split_once('+').unwrap_or((rest, "1"));
+        let period = period.trim();
+        let digits = period.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &period[digits.len()..];
+        let count: u64 = if digits.is_empty() {
+            1
+        } else {
+            digits.parse().map_err(|_| bad(entry))?
+        };
+        let period = match unit {
+            "ms" => Duration::from_millis(count),
+            "s" => Duration::from_secs(count),
+            "m" => Duration::from_secs(count * 60),
+            _ => return Err(bad(entry)),
+        };
+        let rate: u32 = rate.trim().parse().map_err(|_| bad(entry))?;
+        let burst: u32 = burst.trim().parse().map_err(|_| bad(entry))?;
+        if rate == 0 || burst == 0 || period.is_zero() {
+            return Err(bad(entry));
+        }
+        limits.insert(
+            sink.trim().to_owned(),
+            RateSpec {
+                rate,
+                period,
+                burst,
+            },
+        );
+    }
+    Ok(limits)
+}
+
+impl Config {
+    /// Reads and validates every variable through `env`.
+    pub(crate) fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secrets = env("WP_BRIDGE_SECRETS")
+            .or_else(|| env("WP_BRIDGE_SECRET"))
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| {
+                SecretSet::from_comma_separated(&s)
+                    .map_err(|e| error("WP_BRIDGE_SECRETS", e.to_string()))
+            })
+            .transpose()?;
+        let database_url = env("DATABASE_URL")
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                error(
+                    "DATABASE_URL",
+                    "is required (postgres://user:password@host:5432/db)",
+                )
+            })?;
+        let nonempty = |var| env(var).filter(|s: &String| !s.trim().is_empty());
+        Ok(Self {
+            secrets,
+            database_url,
+            pg_schema: nonempty("WP_BRIDGE_PG_SCHEMA"),
+            redis_url: nonempty("REDIS_URL"),
+            redis_prefix: nonempty("WP_BRIDGE_REDIS_PREFIX").unwrap_or_else(|| "wp-bridge".into()),
+            listen: parse(
+                &env,
+                "WP_BRIDGE_LISTEN",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+                "an address such as 0.0.0.0:8080",
+            )?,
+            body_limit: parse(&env, "WP_BRIDGE_BODY_LIMIT", 64 * 1024, "a number of bytes")?,
+            tolerance: secs(&env, "WP_BRIDGE_TOLERANCE_SECS", 300)?,
+            max_queue_depth: parse(
+                &env,
+                "WP_BRIDGE_MAX_QUEUE_DEPTH",
+                10_000,
+                "a number of jobs",
+            )?,
+            webhook_url: nonempty("WP_BRIDGE_WEBHOOK_URL"),
+            routes: nonempty("WP_BRIDGE_ROUTES")
+                .map(|s| routes(&s))
+                .transpose()?,
+            rate_limits: nonempty("WP_BRIDGE_RATE_LIMITS")
+                .map(|s| rate_limits(&s))
+                .transpose()?
+                .unwrap_or_default(),
+            lease: secs(&env, "WP_BRIDGE_LEASE_SECS", 60)?,
+            concurrency: parse(&env, "WP_BRIDGE_WORKER_CONCURRENCY", 4, "a number of jobs")?,
+            max_attempts: parse(&env, "WP_BRIDGE_MAX_ATTEMPTS", 8, "a number of attempts")?,
+            retry_base: parse(
+                &env,
+                "WP_BRIDGE_RETRY_BASE_MS",
+                1000,
+                "a number of milliseconds",
+            )
+            .map(Duration::from_millis)?,
+            reconcile_interval: secs(&env, "WP_BRIDGE_RECONCILE_INTERVAL_SECS", 30)?,
+            reconcile_grace: secs(&env, "WP_BRIDGE_RECONCILE_GRACE_SECS", 60)?,
+            log_json: parse(&env, "WP_BRIDGE_LOG_JSON", false, "true or false")?,
+        })
+    }
+
+    /// The secrets, required to serve.
+    pub(crate) fn require_secrets(&mut self) -> Result<SecretSet, ConfigError> {
+        self.secrets.take().ok_or_else(|| {
+            error(
+                "WP_BRIDGE_SECRETS",
+                "is required to serve: the secret(s) WordPress signs with",
+            )
+        })
+    }
+
+    /// Refuses a Redis-less split deployment: an in-memory queue is not
+    /// shared between processes.
+    pub(crate) fn require_shared_queue(&self, role: &str) -> Result<(), ConfigError> {
+        if self.redis_url.is_none() {
+            return Err(error("REDIS_URL", format!("is required for `wp-bridge {role}`: gateways and workers share the queue through Redis (or run `wp-bridge all`)")));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_env(|k| vars.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_and_required_variables() {
+        let err = config(&[]).err().unwrap().to_string();
+        assert!(err.starts_with("DATABASE_URL:"), "{err}");
+        let c = config(&[("DATABASE_URL", "postgres://x@h/db")]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            (c.body_limit, c.max_queue_depth, c.tolerance.as_secs()),
+            (65536, 10_000, 300)
+        );
+        assert!(c.secrets.is_none() && c.redis_url.is_none() && c.routes.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        for (var, value) in [
+            ("WP_BRIDGE_LISTEN", "nowhere"),
+            ("WP_BRIDGE_BODY_LIMIT", "64k"),
+            ("WP_BRIDGE_SECRETS", "short"),
+            ("WP_BRIDGE_ROUTES", "user.deleted=slack"),
+            ("WP_BRIDGE_RATE_LIMITS", "slack=fast"),
+            ("WP_BRIDGE_LEASE_SECS", "-1"),
+        ] {
+            let err = config(&[("DATABASE_URL", "postgres://x@h/db"), (var, value)])
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(err.starts_with(&format!("{var}:")), "{var}: {err}");
+            assert!(!err.contains("short\""), "a secret was echoed: {err}");
+        }
+    }
+
+    #[test]
+    fn routes_and_rate_limits_parse() {
+        let c = config(&[
+            ("DATABASE_URL", "postgres://x@h/db"),
+            (
+                "WP_BRIDGE_ROUTES",
+                "order.created=slack,hubspot; lead.created=hubspot",
+            ),
+            (
+                "WP_BRIDGE_RATE_LIMITS",
+                "slack=1/s+3;hubspot=100/10s,webhook=10/s",
+            ),
+        ])
+        .unwrap();
+        let routes = c.routes.unwrap();
+        assert_eq!(routes.sinks_for(EventType::OrderCreated).len(), 2);
+        assert!(routes.sinks_for(EventType::CommentCreated).is_empty());
+        assert_eq!(
+            c.rate_limits["slack"],
+            RateSpec {
+                rate: 1,
+                period: Duration::from_secs(1),
+                burst: 3
+            }
+        );
+        assert_eq!(
+            c.rate_limits["hubspot"],
+            RateSpec {
+                rate: 100,
+                period: Duration::from_secs(10),
+                burst: 1
+            }
+        );
+        assert_eq!(c.rate_limits["webhook"].rate, 10);
+    }
+}

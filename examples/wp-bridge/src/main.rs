@@ -1,0 +1,229 @@
+//! Run with
+//!
+//! ```sh
+//! DATABASE_URL=… REDIS_URL=… WP_BRIDGE_SECRETS=… cargo run --release -p wp-bridge-app -- serve
+//! DATABASE_URL=… REDIS_URL=… cargo run --release -p wp-bridge-app -- worker
+//! ```
+//!
+//! `serve` runs the gateway and the reconciler, `worker` delivers, `all` runs
+//! both in one process (and may use an in-memory queue when `REDIS_URL` is
+//! unset). Any number of each can share one Postgres and one Redis.
+//! `wp-bridge --help` lists every environment variable.
+
+mod config;
+mod sinks;
+mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+use wp_bridge::core::clock::{SharedClock, SystemClock};
+use wp_bridge::core::event_log::EventLog;
+use wp_bridge::core::queue::{MemoryQueue, Queue};
+use wp_bridge::core::reconciler::Reconciler;
+use wp_bridge::core::worker::{shutdown_signal, RetryPolicy, Worker};
+use wp_bridge::postgres::{PgConfig, PgStores};
+use wp_bridge::redis::{RedisConfig, RedisQueue};
+use wp_bridge::GatewayBuilder;
+
+use crate::config::{Config, ConfigError, VARIABLES};
+
+#[derive(Parser)]
+#[command(name = "wp-bridge", about = "Signed WordPress events to AI, CRM and chat services", after_help = VARIABLES)]
+struct Cli {
+    #[command(subcommand)]
+    role: Role,
+}
+
+#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The gateway (POST /webhooks/wp) and the reconciler.
+    Serve,
+    /// A worker delivering queued events.
+    Worker,
+    /// Gateway, reconciler and worker in one process.
+    All,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Serve => "serve",
+            Role::Worker => "worker",
+            Role::All => "all",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum AppError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("DATABASE_URL: {0}")]
+    Postgres(#[from] wp_bridge::postgres::PgError),
+    #[error("REDIS_URL: {0}")]
+    Redis(#[from] wp_bridge::redis::RedisError),
+    #[error("WP_BRIDGE_LISTEN: cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let config = match Config::from_env(|k| std::env::var(k).ok()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::exit(2);
+        }
+    };
+    init_logging(config.log_json);
+    if let Err(err) = run(cli.role, config).await {
+        tracing::error!("{err}");
+        eprintln!("error: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn init_logging(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
+    } else {
+        logs.init();
+    }
+}
+
+async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
+    if role != Role::All {
+        config.require_shared_queue(role.name())?;
+    }
+    let secrets = match role {
+        Role::Worker => None,
+        Role::Serve | Role::All => Some(config.require_secrets()?),
+    };
+    let clock = SystemClock::shared();
+    let mut pg = PgConfig::new(config.database_url.clone()).max_connections(20);
+    if let Some(schema) = &config.pg_schema {
+        pg = pg.schema(schema.clone());
+    }
+    let stores = PgStores::connect(&pg).await?;
+    stores.migrate().await?;
+    let log: Arc<dyn EventLog> = Arc::new(stores.event_log(clock.clone()));
+    let redis = config
+        .redis_url
+        .as_ref()
+        .map(|url| RedisConfig::new(url.clone()).prefix(config.redis_prefix.clone()));
+    let queue: Arc<dyn Queue> = match &redis {
+        Some(redis) => Arc::new(RedisQueue::connect(redis, clock.clone()).await?),
+        None => Arc::new(MemoryQueue::new(clock.clone())),
+    };
+    let sinks = sinks::build(&config, redis.as_ref(), clock.clone()).await?;
+
+    let shutdown = CancellationToken::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(secrets) = secrets {
+        let routes = config
+            .routes
+            .clone()
+            .unwrap_or_else(|| sinks.default_routes());
+        let gateway = GatewayBuilder::new(secrets)
+            .tolerance(config.tolerance)
+            .body_limit(config.body_limit)
+            .max_queue_depth(config.max_queue_depth)
+            .routes(routes)
+            .build(
+                Arc::new(stores.idempotency_store(clock.clone())),
+                log.clone(),
+                queue.clone(),
+            );
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| AppError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        eprintln!(
+            "wp-bridge {} listening on http://{}/webhooks/wp",
+            role.name(),
+            config.listen
+        );
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, wp_bridge::axum::router(gateway))
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+                .map_err(AppError::Serve)
+        });
+        let reconciler = reconciler(&config, log.clone(), queue.clone(), clock.clone());
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            reconciler.run(stop).await;
+            Ok(())
+        });
+    }
+    if matches!(role, Role::Worker | Role::All) {
+        let mut builder = Worker::builder(queue.clone(), log.clone())
+            .lease(config.lease)
+            .concurrency(config.concurrency)
+            .retry_policy(
+                RetryPolicy::exponential(config.retry_base, Duration::from_secs(600))
+                    .max_attempts(config.max_attempts),
+            )
+            .clock(clock.clone());
+        for (name, sink) in sinks.into_workers() {
+            builder = builder.sink(name, sink);
+        }
+        let worker = builder.build();
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            worker.run(stop).await;
+            Ok(())
+        });
+        eprintln!("wp-bridge {} delivering", role.name());
+    }
+
+    tokio::select! {
+        () = shutdown_signal() => {}
+        Some(ended) = tasks.join_next() => {
+            // A task ending on its own is a failure (the server could not serve).
+            if let Ok(Err(err)) = ended {
+                shutdown.cancel();
+                return Err(err);
+            }
+        }
+    }
+    shutdown.cancel();
+    while let Some(ended) = tasks.join_next().await {
+        if let Ok(Err(err)) = ended {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+fn reconciler(
+    config: &Config,
+    log: Arc<dyn EventLog>,
+    queue: Arc<dyn Queue>,
+    clock: SharedClock,
+) -> Reconciler {
+    Reconciler::new(log, queue)
+        .interval(config.reconcile_interval)
+        .grace(config.reconcile_grace)
+        .clock(clock)
+}

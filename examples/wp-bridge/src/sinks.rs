@@ -1,0 +1,77 @@
+//! The sinks this deployment delivers to, from the environment.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wp_bridge::core::clock::SharedClock;
+use wp_bridge::core::event::EventType;
+use wp_bridge::core::routing::Routes;
+use wp_bridge::core::sink::{LogSink, Sink};
+use wp_bridge::redis::{RedisConfig, RedisRateLimiter};
+
+use crate::config::{Config, ConfigError};
+use crate::webhook::WebhookSink;
+use crate::AppError;
+
+/// Named sinks, rate limits applied.
+pub(crate) struct Sinks {
+    sinks: Vec<(String, Arc<dyn Sink>)>,
+}
+
+impl Sinks {
+    /// Every event type to every sink.
+    pub(crate) fn default_routes(&self) -> Routes {
+        EventType::ALL.into_iter().fold(Routes::new(), |routes, t| {
+            routes.route(t, self.sinks.iter().map(|(name, _)| name.as_str()))
+        })
+    }
+
+    pub(crate) fn into_workers(self) -> Vec<(String, Arc<dyn Sink>)> {
+        self.sinks
+    }
+}
+
+pub(crate) async fn build(
+    config: &Config,
+    redis: Option<&RedisConfig>,
+    clock: SharedClock,
+) -> Result<Sinks, AppError> {
+    let mut sinks: Vec<(String, Arc<dyn Sink>)> = Vec::new();
+    if let Some(url) = &config.webhook_url {
+        let webhook = WebhookSink::new(url.clone(), Duration::from_secs(10)).map_err(|e| {
+            AppError::Config(config_error(
+                "WP_BRIDGE_WEBHOOK_URL",
+                format!("cannot build the HTTP client: {e}"),
+            ))
+        })?;
+        sinks.push(("webhook".into(), Arc::new(webhook)));
+    }
+    if sinks.is_empty() {
+        sinks.push(("log".into(), Arc::new(LogSink::stdout())));
+    }
+    if !config.rate_limits.is_empty() {
+        let redis = redis.ok_or_else(|| {
+            config_error(
+                "WP_BRIDGE_RATE_LIMITS",
+                "needs REDIS_URL: the limits are shared through Redis",
+            )
+        })?;
+        let limiter = RedisRateLimiter::connect(redis, clock).await?;
+        for (name, spec) in &config.rate_limits {
+            let Some(entry) = sinks.iter_mut().find(|(n, _)| n == name) else {
+                return Err(config_error(
+                    "WP_BRIDGE_RATE_LIMITS",
+                    format!("no sink named {name:?} is configured"),
+                )
+                .into());
+            };
+            entry.1 =
+                Arc::new(limiter.limit(name, spec.rate, spec.period, spec.burst, entry.1.clone()));
+        }
+    }
+    Ok(Sinks { sinks })
+}
+
+fn config_error(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::new(var, message)
+}
