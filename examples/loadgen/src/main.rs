@@ -1,14 +1,21 @@
 //! Run with
 //!
 //! ```sh
-//! cargo run --release -p loadgen -- --secret "$WP_BRIDGE_SECRET" --requests 20000 --concurrency 64
+//! cargo run --release -p loadgen -- send --secret "$WP_BRIDGE_SECRET" --requests 20000 --concurrency 64
+//! cargo run --release -p loadgen -- receive --listen 127.0.0.1:9999 --expect 2000
 //! ```
 //!
-//! Posts signed `comment.created` events, each with a new event id, to the
-//! gateway at a fixed concurrency over keep-alive connections, and prints
-//! throughput and latency percentiles as one JSON line. All requests are
-//! signed before the clock starts, so signing is not measured. Targets only
-//! the address given (loopback by default).
+//! `send` posts signed `comment.created` events, each with a new event id,
+//! to the gateway at a fixed concurrency over keep-alive connections, and
+//! prints throughput and latency percentiles as one JSON line. All requests
+//! are signed before the clock starts, so signing is not measured. Targets
+//! only the address given (loopback by default).
+//!
+//! `receive` is a webhook endpoint for `WP_BRIDGE_WEBHOOK_URL`: it answers
+//! 200, counts distinct event ids, and exits printing the elapsed time once
+//! it has seen `--expect` of them.
+
+mod receive;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,6 +26,14 @@ use wp_bridge_core::signature::SecretSet;
 
 #[derive(Parser)]
 #[command(about = "Signed-event load generator for the wp-bridge gateway")]
+enum Command {
+    /// Post signed events and report latency and throughput.
+    Send(Args),
+    /// Receive webhook deliveries and report when all have arrived.
+    Receive(receive::Args),
+}
+
+#[derive(clap::Args)]
 struct Args {
     /// The gateway's ingest URL.
     #[arg(long, default_value = "http://127.0.0.1:8080/webhooks/wp")]
@@ -63,7 +78,13 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let args = Args::parse();
+    match Command::parse() {
+        Command::Send(args) => send(args).await,
+        Command::Receive(args) => receive::run(args).await,
+    }
+}
+
+async fn send(args: Args) {
     let secrets = match SecretSet::new([args.secret.as_bytes()]) {
         Ok(secrets) => secrets,
         Err(err) => {
