@@ -79,6 +79,9 @@ impl EventLog for FlakyEventLog {
             .reclaim_stalled(stalled_before, hold, limit)
             .await
     }
+    async fn purge(&self, before: SystemTime) -> Result<u64, StoreError> {
+        self.inner.purge(before).await
+    }
 }
 
 struct Stack {

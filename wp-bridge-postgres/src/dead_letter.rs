@@ -2,7 +2,8 @@ use async_trait::async_trait;
 use sqlx::{PgPool, Row};
 use wp_bridge_core::clock::SharedClock;
 use wp_bridge_core::dead_letter::{
-    DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKey, DeadLetterStore,
+    AuditEntry, DeadLetter, DeadLetterAction, DeadLetterCursor, DeadLetterFilter, DeadLetterKey,
+    DeadLetterStats, DeadLetterStore,
 };
 use wp_bridge_core::event::{CorrelationId, EventId, EventType, Job, SinkName};
 use wp_bridge_core::StoreError;
@@ -27,6 +28,37 @@ impl PgDeadLetterStore {
 
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
+}
+
+/// Writes the audit row in the caller's transaction, so an action and its
+/// record commit together.
+async fn audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    now: time::OffsetDateTime,
+    action: &str,
+    by: &DeadLetterAction,
+    keys: &[DeadLetterKey],
+    count: u64,
+) -> Result<(), StoreError> {
+    let keys: Vec<[&str; 2]> = keys
+        .iter()
+        .map(|k| [k.event_id.as_str(), k.sink.as_str()])
+        .collect();
+    sqlx::query(
+        "INSERT INTO dead_letter_audit (at, action, actor, reason, filter, count, keys)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(now)
+    .bind(action)
+    .bind(&by.actor)
+    .bind(&by.reason)
+    .bind(&by.filter)
+    .bind(i64::try_from(count).unwrap_or(i64::MAX))
+    .bind(serde_json::json!(keys))
+    .execute(&mut **tx)
+    .await
+    .map_err(store_error)?;
+    Ok(())
 }
 
 fn split(keys: &[DeadLetterKey]) -> (Vec<String>, Vec<String>) {
@@ -109,8 +141,13 @@ impl DeadLetterStore for PgDeadLetterStore {
             .collect()
     }
 
-    async fn replay(&self, keys: &[DeadLetterKey]) -> Result<Vec<Job>, StoreError> {
+    async fn replay(
+        &self,
+        keys: &[DeadLetterKey],
+        action: &DeadLetterAction,
+    ) -> Result<Vec<Job>, StoreError> {
         let (ids, sinks) = split(keys);
+        let now = ts(self.clock.now());
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         // `state = 'dead'` is re-checked under the row lock, so of two
         // concurrent replays only one revives the delivery.
@@ -127,7 +164,7 @@ impl DeadLetterStore for PgDeadLetterStore {
         )
         .bind(&ids)
         .bind(&sinks)
-        .bind(ts(self.clock.now()))
+        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(store_error)?;
@@ -154,12 +191,18 @@ impl DeadLetterStore for PgDeadLetterStore {
             .map(|j| j.event_id.as_str().to_owned())
             .collect();
         refresh_status(&mut tx, &touched).await?;
+        audit(&mut tx, now, "replay", action, keys, rows.len() as u64).await?;
         tx.commit().await.map_err(store_error)?;
         Ok(jobs)
     }
 
-    async fn discard(&self, keys: &[DeadLetterKey], reason: &str) -> Result<u64, StoreError> {
+    async fn discard(
+        &self,
+        keys: &[DeadLetterKey],
+        action: &DeadLetterAction,
+    ) -> Result<u64, StoreError> {
         let (ids, sinks) = split(keys);
+        let now = ts(self.clock.now());
         let mut tx = self.pool.begin().await.map_err(store_error)?;
         let discarded: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries d
@@ -172,13 +215,81 @@ impl DeadLetterStore for PgDeadLetterStore {
         )
         .bind(&ids)
         .bind(&sinks)
-        .bind(reason)
-        .bind(ts(self.clock.now()))
+        .bind(&action.reason)
+        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(store_error)?;
         refresh_status(&mut tx, &discarded).await?;
+        audit(
+            &mut tx,
+            now,
+            "discard",
+            action,
+            keys,
+            discarded.len() as u64,
+        )
+        .await?;
         tx.commit().await.map_err(store_error)?;
         Ok(discarded.len() as u64)
+    }
+
+    async fn stats(&self) -> Result<DeadLetterStats, StoreError> {
+        let rows = sqlx::query(
+            "SELECT sink, coalesce(last_status_code::text, 'none') AS class, count(*) AS n,
+                    min(last_failure_at) AS oldest
+               FROM deliveries WHERE state = 'dead' GROUP BY sink, class",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        let mut stats = DeadLetterStats::default();
+        for row in &rows {
+            let n = u64::try_from(row.try_get::<i64, _>("n").map_err(store_error)?).unwrap_or(0);
+            stats.total += n;
+            *stats
+                .by_sink
+                .entry(row.try_get("sink").map_err(store_error)?)
+                .or_default() += n;
+            *stats
+                .by_status
+                .entry(row.try_get("class").map_err(store_error)?)
+                .or_default() += n;
+            let oldest = row
+                .try_get::<Option<time::OffsetDateTime>, _>("oldest")
+                .map_err(store_error)?
+                .map(system_time);
+            stats.oldest_dead_at = match (stats.oldest_dead_at, oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(stats)
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, action, actor, reason, filter, count FROM dead_letter_audit
+              ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(store_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at: system_time(row.try_get("at").map_err(store_error)?),
+                    action: row.try_get("action").map_err(store_error)?,
+                    by: DeadLetterAction {
+                        actor: row.try_get("actor").map_err(store_error)?,
+                        reason: row.try_get("reason").map_err(store_error)?,
+                        filter: row.try_get("filter").map_err(store_error)?,
+                    },
+                    count: u64::try_from(row.try_get::<i64, _>("count").map_err(store_error)?)
+                        .unwrap_or(0),
+                })
+            })
+            .collect()
     }
 }

@@ -444,4 +444,28 @@ impl EventLog for PgEventLog {
         }
         Ok(jobs)
     }
+
+    async fn purge(&self, before: SystemTime) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        // Deliveries and attempts go with their event (ON DELETE CASCADE).
+        let purged: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM events e
+              WHERE e.received_at < $1
+                AND NOT EXISTS (SELECT 1 FROM deliveries d
+                                 WHERE d.event_id = e.event_id
+                                   AND d.state NOT IN ('delivered', 'discarded'))
+             RETURNING e.event_id",
+        )
+        .bind(ts(before))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(store_error)?;
+        sqlx::query("DELETE FROM idempotency_keys WHERE event_id = ANY($1)")
+            .bind(&purged)
+            .execute(&mut *tx)
+            .await
+            .map_err(store_error)?;
+        tx.commit().await.map_err(store_error)?;
+        Ok(purged.len() as u64)
+    }
 }

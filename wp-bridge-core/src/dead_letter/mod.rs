@@ -11,7 +11,7 @@
 //! # async fn main() {
 //! use std::time::{Duration, SystemTime};
 //! use wp_bridge_core::clock::SystemClock;
-//! use wp_bridge_core::dead_letter::{DeadLetterFilter, DeadLetterStore};
+//! use wp_bridge_core::dead_letter::{DeadLetterAction, DeadLetterFilter, DeadLetterStore};
 //! use wp_bridge_core::event_log::{AttemptOutcome, EventLog, MemoryEventLog, NewEvent};
 //! use wp_bridge_core::event::{parse_event, CorrelationId, SinkName};
 //!
@@ -29,12 +29,15 @@
 //!
 //! let dead = log.list_dead(&DeadLetterFilter::default(), None, 10).await.unwrap();
 //! assert_eq!(dead.len(), 1);
-//! let jobs = log.replay(&[dead[0].key()]).await.unwrap();
+//! let jobs = log.replay(&[dead[0].key()], &DeadLetterAction::new("ops", "channel unarchived")).await.unwrap();
 //! assert_eq!(jobs[0].sinks, vec![slack]);
 //! assert!(log.list_dead(&DeadLetterFilter::default(), None, 10).await.unwrap().is_empty());
+//! assert_eq!(log.audit_log(10).await.unwrap()[0].count, 1);
 //! # }
 //! ```
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
@@ -144,6 +147,99 @@ impl DeadLetterFilter {
     }
 }
 
+impl fmt::Display for DeadLetterFilter {
+    /// A readable form for the audit trail, e.g. `sink=slack status=410`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = |t: &SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        };
+        let mut parts = Vec::new();
+        if let Some(t) = self.event_type {
+            parts.push(format!("event_type={t}"));
+        }
+        if let Some(s) = &self.sink {
+            parts.push(format!("sink={s}"));
+        }
+        if let Some(c) = self.status_code {
+            parts.push(format!("status={c}"));
+        }
+        if let Some(s) = &self.site {
+            parts.push(format!("site={s}"));
+        }
+        if let Some(t) = &self.since {
+            parts.push(format!("since={}", secs(t)));
+        }
+        if let Some(t) = &self.until {
+            parts.push(format!("until={}", secs(t)));
+        }
+        if let Some(q) = &self.text {
+            parts.push(format!("text={q:?}"));
+        }
+        if parts.is_empty() {
+            f.write_str("all")
+        } else {
+            f.write_str(&parts.join(" "))
+        }
+    }
+}
+
+/// Who asks for a replay or a discard, and why; kept in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterAction {
+    /// Who (an operator name, `cli:<user>`, `admin-api`).
+    pub actor: String,
+    /// Why, in the operator's words.
+    pub reason: String,
+    /// The filter the keys were selected with, if any.
+    pub filter: Option<String>,
+}
+
+impl DeadLetterAction {
+    /// An action by `actor` for `reason`.
+    pub fn new(actor: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            actor: actor.into(),
+            reason: reason.into(),
+            filter: None,
+        }
+    }
+
+    /// Records the filter the keys came from.
+    #[must_use]
+    pub fn with_filter(mut self, filter: &DeadLetterFilter) -> Self {
+        self.filter = Some(filter.to_string());
+        self
+    }
+}
+
+/// One entry of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When.
+    pub at: SystemTime,
+    /// `replay` or `discard`.
+    pub action: String,
+    /// Who and why.
+    pub by: DeadLetterAction,
+    /// How many dead letters it changed.
+    pub count: u64,
+}
+
+/// Counts for the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeadLetterStats {
+    /// All dead letters.
+    pub total: u64,
+    /// By sink.
+    pub by_sink: BTreeMap<String, u64>,
+    /// By error class: the last HTTP status, or `none`.
+    pub by_status: BTreeMap<String, u64>,
+    /// When the oldest one died.
+    pub oldest_dead_at: Option<SystemTime>,
+}
+
 /// Listing, replaying and discarding dead letters.
 #[async_trait]
 pub trait DeadLetterStore: Send + Sync + std::fmt::Debug + 'static {
@@ -159,10 +255,24 @@ pub trait DeadLetterStore: Send + Sync + std::fmt::Debug + 'static {
     /// Moves the given deliveries that are dead back to pending with a fresh
     /// attempt budget; keys that are not dead (delivered, pending, already
     /// replayed) are skipped. Returns the jobs to enqueue, one per event,
-    /// with the original correlation id.
-    async fn replay(&self, keys: &[DeadLetterKey]) -> Result<Vec<Job>, StoreError>;
+    /// with the original correlation id. Audited with `action`.
+    async fn replay(
+        &self,
+        keys: &[DeadLetterKey],
+        action: &DeadLetterAction,
+    ) -> Result<Vec<Job>, StoreError>;
 
     /// Marks the given dead deliveries as discarded (kept, never retried).
-    /// Returns how many were discarded.
-    async fn discard(&self, keys: &[DeadLetterKey], reason: &str) -> Result<u64, StoreError>;
+    /// Returns how many were discarded. Audited with `action`.
+    async fn discard(
+        &self,
+        keys: &[DeadLetterKey],
+        action: &DeadLetterAction,
+    ) -> Result<u64, StoreError>;
+
+    /// Counts by sink and error class, and the oldest entry.
+    async fn stats(&self) -> Result<DeadLetterStats, StoreError>;
+
+    /// The most recent `limit` replays and discards, newest first.
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
 }

@@ -10,7 +10,8 @@ use super::{
 };
 use crate::clock::SharedClock;
 use crate::dead_letter::{
-    DeadLetter, DeadLetterCursor, DeadLetterFilter, DeadLetterKey, DeadLetterStore,
+    AuditEntry, DeadLetter, DeadLetterAction, DeadLetterCursor, DeadLetterFilter, DeadLetterKey,
+    DeadLetterStats, DeadLetterStore,
 };
 use crate::error::StoreError;
 use crate::event::{EventId, Job, SinkName};
@@ -29,6 +30,7 @@ struct Entry {
 pub struct MemoryEventLog {
     clock: SharedClock,
     events: Mutex<HashMap<EventId, Entry>>,
+    audit: Mutex<Vec<AuditEntry>>,
 }
 
 impl MemoryEventLog {
@@ -37,6 +39,7 @@ impl MemoryEventLog {
         Self {
             clock,
             events: Mutex::new(HashMap::new()),
+            audit: Mutex::new(Vec::new()),
         }
     }
 
@@ -48,6 +51,18 @@ impl MemoryEventLog {
     /// Whether no event is recorded.
     pub fn is_empty(&self) -> bool {
         self.lock().is_empty()
+    }
+
+    fn audit(&self, action: &str, by: &DeadLetterAction, count: u64) {
+        self.audit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(AuditEntry {
+                at: self.clock.now(),
+                action: action.into(),
+                by: by.clone(),
+                count,
+            });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<EventId, Entry>> {
@@ -270,9 +285,24 @@ impl EventLog for MemoryEventLog {
         }
         Ok(jobs)
     }
+
+    async fn purge(&self, before: SystemTime) -> Result<u64, StoreError> {
+        let mut events = self.lock();
+        let count = events.len();
+        events.retain(|_, e| {
+            e.stored.received_at >= before
+                || !e
+                    .stored
+                    .deliveries
+                    .iter()
+                    .all(|d| matches!(d.state, DeliveryState::Delivered | DeliveryState::Discarded))
+        });
+        Ok((count - events.len()) as u64)
+    }
 }
 
 /// Recorded as the last error of a delivery whose worker vanished mid-attempt.
+/// (See [`EventLog::reclaim_stalled`].)
 pub const LOST_WORKER: &str =
     "the worker attempting this delivery stopped before finishing it (lease expired)";
 
@@ -322,9 +352,14 @@ impl DeadLetterStore for MemoryEventLog {
         Ok(dead)
     }
 
-    async fn replay(&self, keys: &[DeadLetterKey]) -> Result<Vec<Job>, StoreError> {
+    async fn replay(
+        &self,
+        keys: &[DeadLetterKey],
+        action: &DeadLetterAction,
+    ) -> Result<Vec<Job>, StoreError> {
         let now = self.clock.now();
         let mut events = self.lock();
+        let mut replayed = 0;
         let mut jobs: Vec<Job> = Vec::new();
         for key in keys {
             let Some(entry) = events.get_mut(&key.event_id) else {
@@ -341,6 +376,7 @@ impl DeadLetterStore for MemoryEventLog {
             delivery.state = DeliveryState::Pending;
             delivery.attempts = 0;
             delivery.next_attempt_at = Some(now);
+            replayed += 1;
             match jobs.iter_mut().find(|j| j.event_id == key.event_id) {
                 Some(job) => job.sinks.push(key.sink.clone()),
                 None => jobs.push(Job {
@@ -350,10 +386,17 @@ impl DeadLetterStore for MemoryEventLog {
                 }),
             }
         }
+        drop(events);
+        self.audit("replay", action, replayed);
         Ok(jobs)
     }
 
-    async fn discard(&self, keys: &[DeadLetterKey], reason: &str) -> Result<u64, StoreError> {
+    async fn discard(
+        &self,
+        keys: &[DeadLetterKey],
+        action: &DeadLetterAction,
+    ) -> Result<u64, StoreError> {
+        let reason = &action.reason;
         let now = self.clock.now();
         let mut events = self.lock();
         let mut discarded = 0;
@@ -376,6 +419,32 @@ impl DeadLetterStore for MemoryEventLog {
                 discarded += 1;
             }
         }
+        drop(events);
+        self.audit("discard", action, discarded);
         Ok(discarded)
+    }
+
+    async fn stats(&self) -> Result<DeadLetterStats, StoreError> {
+        let dead = self
+            .list_dead(&DeadLetterFilter::default(), None, usize::MAX)
+            .await?;
+        let mut stats = DeadLetterStats {
+            total: dead.len() as u64,
+            oldest_dead_at: dead.first().map(|d| d.dead_at),
+            ..DeadLetterStats::default()
+        };
+        for d in &dead {
+            *stats.by_sink.entry(d.sink.to_string()).or_default() += 1;
+            let class = d
+                .last_status_code
+                .map_or_else(|| "none".to_owned(), |c| c.to_string());
+            *stats.by_status.entry(class).or_default() += 1;
+        }
+        Ok(stats)
+    }
+
+    async fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let audit = self.audit.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(audit.iter().rev().take(limit).cloned().collect())
     }
 }

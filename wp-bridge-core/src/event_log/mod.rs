@@ -273,4 +273,10 @@ pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
         hold: Duration,
         limit: usize,
     ) -> Result<Vec<Job>, StoreError>;
+
+    /// Retention: deletes the events received before `before` whose every
+    /// delivery is delivered or discarded, with their history. An event with
+    /// a dead, failed, pending or in-flight delivery is never purged, so dead
+    /// letters do not disappear silently. Returns how many events went.
+    async fn purge(&self, before: SystemTime) -> Result<u64, StoreError>;
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 
 use crate::clock::{Clock, ManualClock, SharedClock};
-use crate::dead_letter::{DeadLetterFilter, DeadLetterKey, DeadLetterStore};
+use crate::dead_letter::{DeadLetterAction, DeadLetterFilter, DeadLetterKey, DeadLetterStore};
 use crate::event::{CorrelationId, EventId, EventType, SinkName};
 use crate::event_log::{AttemptOutcome, AttemptStart, DeliveryState, EventLog, NewEvent};
 
@@ -75,6 +75,10 @@ fn dead(error: &str, status: u16) -> AttemptOutcome {
         error: error.into(),
         status_code: Some(status),
     }
+}
+
+fn by(reason: &str) -> DeadLetterAction {
+    DeadLetterAction::new("conformance", reason)
 }
 
 fn delivered() -> AttemptOutcome {
@@ -172,11 +176,14 @@ where
     settle(&log, "mixed", "slack", dead("no_service", 404)).await;
 
     let jobs = store
-        .replay(&[
-            key("mixed", "slack"),
-            key("mixed", "hubspot"),
-            key("unknown", "slack"),
-        ])
+        .replay(
+            &[
+                key("mixed", "slack"),
+                key("mixed", "hubspot"),
+                key("unknown", "slack"),
+            ],
+            &by("slack fixed"),
+        )
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1);
@@ -218,7 +225,7 @@ where
     let replays: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move { store.replay(&[key("twice", "slack")]).await })
+            tokio::spawn(async move { store.replay(&[key("twice", "slack")], &by("retry")).await })
         })
         .collect();
     let mut jobs = 0;
@@ -239,14 +246,14 @@ where
     settle(&log, "gone", "slack", dead("channel_is_archived", 410)).await;
     assert_eq!(
         store
-            .discard(&[key("gone", "slack")], "channel deleted on purpose")
+            .discard(&[key("gone", "slack")], &by("channel deleted on purpose"))
             .await
             .unwrap(),
         1
     );
     assert_eq!(
         store
-            .discard(&[key("gone", "slack")], "again")
+            .discard(&[key("gone", "slack")], &by("again"))
             .await
             .unwrap(),
         0
@@ -258,7 +265,7 @@ where
         .is_empty());
     assert!(
         store
-            .replay(&[key("gone", "slack")])
+            .replay(&[key("gone", "slack")], &by("oops"))
             .await
             .unwrap()
             .is_empty(),
@@ -267,4 +274,66 @@ where
     let d = log.load(&id("gone")).await.unwrap().unwrap().deliveries[0].clone();
     assert_eq!(d.state, DeliveryState::Discarded);
     assert!(d.last_error.unwrap().contains("channel deleted on purpose"));
+}
+
+/// Stats count dead letters by sink and error class; the audit trail keeps
+/// every replay and discard, newest first, with who, why and how many.
+pub async fn stats_and_audit_trail<F, Fut>(make: F)
+where
+    F: FnOnce(SharedClock) -> Fut,
+    Fut: Future<Output = Stores>,
+{
+    let (log, store, clock) = setup(make).await;
+    assert_eq!(store.stats().await.unwrap().total, 0);
+    for (e, status) in [("s1", 410), ("s2", 410), ("s3", 401)] {
+        record(&log, &clock, e, &["slack", "hubspot"]).await;
+        clock.advance(Duration::from_secs(1));
+        settle(&log, e, "slack", dead("x", status)).await;
+    }
+    settle(
+        &log,
+        "s1",
+        "hubspot",
+        AttemptOutcome::Dead {
+            error: "timeout".into(),
+            status_code: None,
+        },
+    )
+    .await;
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.total, 4);
+    assert_eq!(stats.by_sink.get("slack"), Some(&3));
+    assert_eq!(stats.by_sink.get("hubspot"), Some(&1));
+    assert_eq!(stats.by_status.get("410"), Some(&2));
+    assert_eq!(stats.by_status.get("none"), Some(&1));
+    let oldest = store
+        .list_dead(&DeadLetterFilter::default(), None, 1)
+        .await
+        .unwrap()[0]
+        .dead_at;
+    assert_eq!(stats.oldest_dead_at, Some(oldest));
+
+    let filter = DeadLetterFilter {
+        status_code: Some(410),
+        ..Default::default()
+    };
+    let action = DeadLetterAction::new("ops@example", "channel unarchived").with_filter(&filter);
+    store
+        .replay(&[key("s1", "slack"), key("s2", "slack")], &action)
+        .await
+        .unwrap();
+    store
+        .discard(
+            &[key("s3", "slack")],
+            &DeadLetterAction::new("ops@example", "test site"),
+        )
+        .await
+        .unwrap();
+    let audit = store.audit_log(10).await.unwrap();
+    assert_eq!(audit.len(), 2);
+    assert_eq!((audit[0].action.as_str(), audit[0].count), ("discard", 1));
+    assert_eq!((audit[1].action.as_str(), audit[1].count), ("replay", 2));
+    assert_eq!(audit[1].by, action);
+    assert_eq!(audit[1].by.filter.as_deref(), Some("status=410"));
+    assert_eq!(store.audit_log(1).await.unwrap().len(), 1);
 }

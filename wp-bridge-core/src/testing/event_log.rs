@@ -470,3 +470,49 @@ where
         .unwrap();
     assert_eq!(rest.len(), 2);
 }
+
+/// Retention purges old, fully delivered (or discarded) events only: never
+/// one with a dead or unfinished delivery, never a recent one.
+pub async fn purge_keeps_dead_unfinished_and_recent_events<F, Fut>(make: F)
+where
+    F: FnOnce(SharedClock) -> Fut,
+    Fut: Future<Output = Arc<dyn EventLog>>,
+{
+    let (log, clock) = setup(make).await;
+    for (e, outcome) in [
+        ("old-done", Some(delivered())),
+        (
+            "old-dead",
+            Some(AttemptOutcome::Dead {
+                error: "x".into(),
+                status_code: None,
+            }),
+        ),
+        ("old-pending", None),
+    ] {
+        log.record(new_event(e, &["slack"], &clock)).await.unwrap();
+        if let Some(outcome) = outcome {
+            start(&log, e, "slack", LEASE).await;
+            finish(&log, e, "slack", 1, outcome).await.unwrap();
+        }
+    }
+    clock.advance(Duration::from_secs(3600));
+    let cutoff = clock.now();
+    log.record(new_event("new-done", &["slack"], &clock))
+        .await
+        .unwrap();
+    start(&log, "new-done", "slack", LEASE).await;
+    finish(&log, "new-done", "slack", 1, delivered())
+        .await
+        .unwrap();
+
+    assert_eq!(log.purge(cutoff).await.unwrap(), 1);
+    assert!(log.load(&id("old-done")).await.unwrap().is_none());
+    assert!(log.attempts(&id("old-done")).await.unwrap().is_empty());
+    for kept in ["old-dead", "old-pending", "new-done"] {
+        assert!(
+            log.load(&id(kept)).await.unwrap().is_some(),
+            "{kept} was purged"
+        );
+    }
+}

@@ -101,6 +101,7 @@ macro_rules! event_log_conformance {
                 stalled_pending_deliveries_are_reclaimed_once,
                 a_lost_in_flight_delivery_is_reclaimed,
                 reclaiming_respects_the_limit,
+                purge_keeps_dead_unfinished_and_recent_events,
             );
         }
     };
@@ -118,6 +119,7 @@ macro_rules! dead_letter_conformance {
                 replay_revives_only_dead_deliveries,
                 concurrent_replays_produce_one_job,
                 discard_keeps_the_record_but_leaves_the_list,
+                stats_and_audit_trail,
             );
         }
     };
