@@ -11,6 +11,11 @@ impl ApiError {
     pub fn new(code: ErrorCode, message: &'static str) -> Self {
         Self(Rejection::new(code, message))
     }
+
+    /// An error with a code and a composed message.
+    pub fn new_owned(code: ErrorCode, message: String) -> Self {
+        Self(Rejection::new(code, message))
+    }
 }
 
 impl From<Rejection> for ApiError {

@@ -54,6 +54,10 @@ pub enum ErrorCode {
     DuplicateInProgress,
     /// A backing store did not answer; nothing was accepted, retry later.
     StorageUnavailable,
+    /// An admin request's parameters are malformed.
+    InvalidRequest,
+    /// An admin request without the right token.
+    Unauthorized,
 }
 
 impl ErrorCode {
@@ -76,6 +80,8 @@ impl ErrorCode {
             Self::Overloaded => "overloaded",
             Self::DuplicateInProgress => "duplicate_in_progress",
             Self::StorageUnavailable => "storage_unavailable",
+            Self::InvalidRequest => "invalid_request",
+            Self::Unauthorized => "unauthorized",
         }
     }
 
@@ -87,8 +93,11 @@ impl ErrorCode {
             | Self::InvalidJson
             | Self::IncompleteBody
             | Self::EventIdMismatch
-            | Self::InvalidEvent => StatusCode::BAD_REQUEST,
-            Self::StaleTimestamp | Self::BadSignature => StatusCode::UNAUTHORIZED,
+            | Self::InvalidEvent
+            | Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::StaleTimestamp | Self::BadSignature | Self::Unauthorized => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
