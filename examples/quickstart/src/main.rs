@@ -7,6 +7,10 @@
 //! Starts the gateway on 127.0.0.1:8080 and a worker in the same process, on
 //! in-memory backends, delivering every event to standard output as one JSON
 //! line. NOT DURABLE: a restart loses every queued event.
+//!
+//! Slack, HubSpot and OpenAI join when their variables are set
+//! (`WP_BRIDGE_SLACK_WEBHOOK_URL`, `WP_BRIDGE_HUBSPOT_TOKEN`,
+//! `WP_BRIDGE_OPENAI_API_KEY`; see docs/sinks.md).
 
 use std::net::SocketAddr;
 
@@ -31,6 +35,8 @@ struct Args {
 enum StartError {
     #[error("WP_BRIDGE_SECRET is not usable: {0}")]
     Secret(#[from] wp_bridge::core::signature::SecretError),
+    #[error(transparent)]
+    Sinks(#[from] quickstart::sinks::EnvError),
     #[error(
         "cannot listen on {addr}: {source}; is another process using it? set WP_BRIDGE_LISTEN"
     )]
@@ -67,7 +73,9 @@ async fn run(args: Args) -> Result<(), StartError> {
         }
     };
     let secrets = SecretSet::from_comma_separated(&secret)?;
-    let (router, worker) = quickstart::app(secrets, quickstart::stdout_sink());
+    let configured = quickstart::sinks::Configured::from_env()?;
+    let names = configured.names();
+    let (router, worker) = quickstart::app_with(secrets, quickstart::stdout_sink(), configured);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -76,6 +84,9 @@ async fn run(args: Args) -> Result<(), StartError> {
             source,
         })?;
     let worker = worker.spawn();
+    if names != ["log"] {
+        eprintln!("Sinks: {}", names.join(", "));
+    }
     eprintln!(
         "IN-MEMORY MODE: NOT DURABLE. Events queued here are lost when the process stops.\n\
          Delivered events are printed to stdout as JSON lines; logs go to stderr.\n\

@@ -52,6 +52,10 @@ async fn start(secret: Option<&str>) -> Running {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    // Without sink variables, whatever the developer's shell has set.
+    for var in quickstart::sinks::VARIABLES {
+        command.env_remove(var);
+    }
     if let Some(secret) = secret {
         command.env("WP_BRIDGE_SECRET", secret);
     }
