@@ -19,6 +19,7 @@ use clap::Parser;
 use rand::RngCore;
 use tracing_subscriber::EnvFilter;
 use wp_bridge::core::signature::SecretSet;
+use wp_bridge::core::worker::shutdown_signal;
 
 #[derive(Debug, Parser)]
 #[command(about = "wp-bridge quick start (in-memory, not durable)")]
@@ -114,28 +115,4 @@ fn init_logging(json: bool) {
     } else {
         builder.init();
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutdown requested");
 }
