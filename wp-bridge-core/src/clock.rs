@@ -92,3 +92,11 @@ impl Clock for ManualClock {
         *self.now.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// `t` as an RFC 3339 timestamp in UTC (`2026-12-04T10:00:00.123456Z`), for
+/// APIs and logs.
+pub fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -61,6 +61,9 @@ pub(crate) struct Config {
     pub(crate) reconcile_interval: Duration,
     pub(crate) reconcile_grace: Duration,
     pub(crate) log_json: bool,
+    pub(crate) admin_token: Option<String>,
+    pub(crate) admin_listen: SocketAddr,
+    pub(crate) retention: Option<Duration>,
 }
 
 /// The variables, for `--help` and the docs.
@@ -84,7 +87,10 @@ Environment:
   WP_BRIDGE_RETRY_BASE_MS         first backoff step (default 1000)
   WP_BRIDGE_RECONCILE_INTERVAL_SECS  reconciler sweep interval (default 30)
   WP_BRIDGE_RECONCILE_GRACE_SECS  how overdue a delivery must be to be re-enqueued (default 60)
-  WP_BRIDGE_LOG_JSON              `true` for JSON log lines";
+  WP_BRIDGE_LOG_JSON              `true` for JSON log lines
+  WP_BRIDGE_ADMIN_TOKEN           enables the dead-letter admin (API and pages) with this bearer token (16+ chars)
+  WP_BRIDGE_ADMIN_LISTEN          where the admin listens (default 127.0.0.1:9090, apart from the public port)
+  WP_BRIDGE_RETENTION_DAYS        purge delivered and discarded events after this many days (default 30, 0: never)";
 
 fn parse<T: FromStr>(
     env: &impl Fn(&str) -> Option<String>,
@@ -248,6 +254,18 @@ impl Config {
             reconcile_interval: secs(&env, "WP_BRIDGE_RECONCILE_INTERVAL_SECS", 30)?,
             reconcile_grace: secs(&env, "WP_BRIDGE_RECONCILE_GRACE_SECS", 60)?,
             log_json: parse(&env, "WP_BRIDGE_LOG_JSON", false, "true or false")?,
+            admin_token: nonempty("WP_BRIDGE_ADMIN_TOKEN"),
+            admin_listen: parse(
+                &env,
+                "WP_BRIDGE_ADMIN_LISTEN",
+                SocketAddr::from(([127, 0, 0, 1], 9090)),
+                "an address such as 127.0.0.1:9090",
+            )?,
+            retention: match parse::<u64>(&env, "WP_BRIDGE_RETENTION_DAYS", 30, "a number of days")?
+            {
+                0 => None,
+                days => Some(Duration::from_secs(days * 86_400)),
+            },
         })
     }
 

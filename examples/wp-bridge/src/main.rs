@@ -11,6 +11,7 @@
 //! `wp-bridge --help` lists every environment variable.
 
 mod config;
+mod dlq;
 mod sinks;
 mod webhook;
 
@@ -20,6 +21,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
+use wp_bridge::axum::admin::{admin_router, AdminState, AdminToken};
 use wp_bridge::core::clock::{SharedClock, SystemClock};
 use wp_bridge::core::event_log::EventLog;
 use wp_bridge::core::queue::{MemoryQueue, Queue};
@@ -35,16 +37,26 @@ use crate::config::{Config, ConfigError, VARIABLES};
 #[command(name = "wp-bridge", about = "Signed WordPress events to AI, CRM and chat services", after_help = VARIABLES)]
 struct Cli {
     #[command(subcommand)]
-    role: Role,
+    command: Command,
 }
 
-#[derive(Subcommand, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// The gateway (POST /webhooks/wp) and the reconciler.
+#[derive(Subcommand)]
+enum Command {
+    /// The gateway (POST /webhooks/wp), the reconciler, retention and the admin.
     Serve,
     /// A worker delivering queued events.
     Worker,
-    /// Gateway, reconciler and worker in one process.
+    /// Gateway, reconciler, retention, admin and worker in one process.
+    All,
+    /// The dead-letter queue: list, show, replay, discard, stats.
+    #[command(subcommand)]
+    Dlq(dlq::Dlq),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Serve,
+    Worker,
     All,
 }
 
@@ -73,6 +85,10 @@ enum AppError {
     },
     #[error("server error: {0}")]
     Serve(std::io::Error),
+    #[error("WP_BRIDGE_ADMIN_TOKEN: {0}")]
+    AdminToken(wp_bridge::axum::admin::TokenTooShort),
+    #[error("{0}")]
+    Dlq(String),
 }
 
 #[tokio::main]
@@ -86,7 +102,19 @@ async fn main() {
         }
     };
     init_logging(config.log_json);
-    if let Err(err) = run(cli.role, config).await {
+    let role = match cli.command {
+        Command::Serve => Role::Serve,
+        Command::Worker => Role::Worker,
+        Command::All => Role::All,
+        Command::Dlq(command) => {
+            if let Err(err) = dead_letters(command, config).await {
+                eprintln!("error: {err}");
+                std::process::exit(1);
+            }
+            return;
+        }
+    };
+    if let Err(err) = run(role, config).await {
         tracing::error!("{err}");
         eprintln!("error: {err}");
         std::process::exit(1);
@@ -108,6 +136,40 @@ fn init_logging(json: bool) {
     }
 }
 
+async fn connect(
+    config: &Config,
+    clock: SharedClock,
+) -> Result<(PgStores, Arc<dyn Queue>, Option<RedisConfig>), AppError> {
+    let mut pg = PgConfig::new(config.database_url.clone()).max_connections(20);
+    if let Some(schema) = &config.pg_schema {
+        pg = pg.schema(schema.clone());
+    }
+    let stores = PgStores::connect(&pg).await?;
+    stores.migrate().await?;
+    let redis = config
+        .redis_url
+        .as_ref()
+        .map(|url| RedisConfig::new(url.clone()).prefix(config.redis_prefix.clone()));
+    let queue: Arc<dyn Queue> = match &redis {
+        Some(redis) => Arc::new(RedisQueue::connect(redis, clock.clone()).await?),
+        None => Arc::new(MemoryQueue::new(clock)),
+    };
+    Ok((stores, queue, redis))
+}
+
+async fn dead_letters(command: dlq::Dlq, config: Config) -> Result<(), AppError> {
+    let clock = SystemClock::shared();
+    let (stores, queue, _) = connect(&config, clock.clone()).await?;
+    dlq::run(
+        command,
+        Arc::new(stores.dead_letter_store(clock.clone())),
+        Arc::new(stores.event_log(clock)),
+        queue,
+    )
+    .await
+    .map_err(AppError::Dlq)
+}
+
 async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
     if role != Role::All {
         config.require_shared_queue(role.name())?;
@@ -117,21 +179,8 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
         Role::Serve | Role::All => Some(config.require_secrets()?),
     };
     let clock = SystemClock::shared();
-    let mut pg = PgConfig::new(config.database_url.clone()).max_connections(20);
-    if let Some(schema) = &config.pg_schema {
-        pg = pg.schema(schema.clone());
-    }
-    let stores = PgStores::connect(&pg).await?;
-    stores.migrate().await?;
+    let (stores, queue, redis) = connect(&config, clock.clone()).await?;
     let log: Arc<dyn EventLog> = Arc::new(stores.event_log(clock.clone()));
-    let redis = config
-        .redis_url
-        .as_ref()
-        .map(|url| RedisConfig::new(url.clone()).prefix(config.redis_prefix.clone()));
-    let queue: Arc<dyn Queue> = match &redis {
-        Some(redis) => Arc::new(RedisQueue::connect(redis, clock.clone()).await?),
-        None => Arc::new(MemoryQueue::new(clock.clone())),
-    };
     let sinks = sinks::build(&config, redis.as_ref(), clock.clone()).await?;
 
     let shutdown = CancellationToken::new();
@@ -175,6 +224,37 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             reconciler.run(stop).await;
             Ok(())
         });
+        if let Some(keep) = config.retention {
+            let (log, stop) = (log.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                retention(log, keep, stop).await;
+                Ok(())
+            });
+        }
+        if let Some(token) = &config.admin_token {
+            let token = AdminToken::new(token).map_err(AppError::AdminToken)?;
+            let admin = AdminState::new(
+                Arc::new(stores.dead_letter_store(clock.clone())),
+                log.clone(),
+                queue.clone(),
+                token,
+            );
+            let listener = tokio::net::TcpListener::bind(config.admin_listen)
+                .await
+                .map_err(|source| AppError::Bind {
+                    addr: config.admin_listen,
+                    source,
+                })?;
+            eprintln!("wp-bridge admin on http://{}/admin", config.admin_listen);
+            let stop = shutdown.clone();
+            let app = axum::Router::new().nest("/admin", admin_router(admin));
+            tasks.spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+                    .map_err(AppError::Serve)
+            });
+        }
     }
     if matches!(role, Role::Worker | Role::All) {
         let mut builder = Worker::builder(queue.clone(), log.clone())
@@ -214,6 +294,25 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// Purges, every hour, the events older than `keep` whose deliveries are all
+/// delivered or discarded. Dead letters are never purged.
+async fn retention(log: Arc<dyn EventLog>, keep: Duration, stop: CancellationToken) {
+    loop {
+        let before = std::time::SystemTime::now() - keep;
+        match log.purge(before).await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "retention: old delivered events purged"),
+            Err(err) => {
+                tracing::warn!(error = %err, "retention sweep failed; trying again next hour")
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+        }
+    }
 }
 
 fn reconciler(

@@ -8,8 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 use wp_bridge_core::dead_letter::{DeadLetter, DeadLetterAction, DeadLetterKey};
 use wp_bridge_core::event::{EventId, SinkName};
 use wp_bridge_core::event_log::{AttemptOutcome, DeliveryRecord};
@@ -22,9 +20,7 @@ use crate::ApiError;
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 500;
 
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    OffsetDateTime::from(t).format(&Rfc3339).unwrap_or_default()
-}
+pub(crate) use wp_bridge_core::clock::rfc3339;
 
 fn unavailable(err: StoreError) -> ApiError {
     tracing::error!(error = %err, "admin request failed on the store");

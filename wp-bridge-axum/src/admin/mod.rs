@@ -81,6 +81,10 @@ impl AdminState {
         }
     }
 
+    pub(crate) fn replayer(&self) -> wp_bridge_core::dead_letter::Replayer {
+        wp_bridge_core::dead_letter::Replayer::new(self.dead.clone(), self.queue.clone())
+    }
+
     /// Where the router is mounted, for the pages' links (default `/admin`).
     #[must_use]
     pub fn base_path(mut self, base: impl Into<String>) -> Self {

@@ -10,8 +10,6 @@ use wp_bridge_core::StoreError;
 
 use super::AdminState;
 
-/// Dead letters fetched per listing page while collecting a filter's keys.
-const PAGE: usize = 500;
 /// Keys replayed per store call when no rate is set.
 const BATCH: usize = 200;
 
@@ -46,23 +44,13 @@ impl Replays {
     }
 }
 
-/// Replays `keys` and enqueues their jobs; returns how many deliveries were
-/// revived. A job that cannot be enqueued stays pending in the event log,
-/// where the reconciler finds it.
+/// Replays `keys` through the core's [`Replayer`](wp_bridge_core::dead_letter::Replayer).
 pub(crate) async fn replay_keys(
     state: &AdminState,
     keys: &[DeadLetterKey],
     action: &DeadLetterAction,
 ) -> Result<usize, StoreError> {
-    let jobs = state.dead.replay(keys, action).await?;
-    for job in &jobs {
-        if let Err(err) = state.queue.enqueue(job, Duration::ZERO).await {
-            tracing::warn!(event_id = %job.event_id, error = %err, "replayed delivery left pending; the reconciler will enqueue it");
-        }
-    }
-    let revived = jobs.iter().map(|j| j.sinks.len()).sum();
-    tracing::info!(actor = %action.actor, reason = %action.reason, revived, "dead letters replayed");
-    Ok(revived)
+    state.replayer().replay(keys, action).await
 }
 
 /// Every dead letter matching `filter`, as keys.
@@ -70,17 +58,7 @@ pub(crate) async fn collect(
     state: &AdminState,
     filter: &DeadLetterFilter,
 ) -> Result<Vec<DeadLetterKey>, StoreError> {
-    let mut keys = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = state.dead.list_dead(filter, cursor.as_ref(), PAGE).await?;
-        let full = page.len() == PAGE;
-        cursor = page.last().map(|d| d.cursor());
-        keys.extend(page.iter().map(|d| d.key()));
-        if !full {
-            return Ok(keys);
-        }
-    }
+    state.replayer().matching(filter).await
 }
 
 /// Starts replaying `keys` in the background, at most `per_second` of them

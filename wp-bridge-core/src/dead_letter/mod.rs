@@ -40,7 +40,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::SystemTime;
 
+mod replayer;
+
 use async_trait::async_trait;
+
+pub use replayer::Replayer;
 
 use crate::error::StoreError;
 use crate::event::{CorrelationId, EventId, EventType, Job, SinkName};
