@@ -11,9 +11,12 @@ use crate::event_log::EventLog;
 use crate::idempotency::IdempotencyStore;
 use crate::layer::backpressure::Backpressure;
 use crate::layer::dedupe::Dedupe;
+use crate::layer::record_metrics::RecordMetrics;
 use crate::layer::validate_event::ValidateEvent;
 use crate::layer::verify_signature::{VerifySignature, DEFAULT_BODY_LIMIT};
-use crate::layer::{BackpressureLayer, DedupeLayer, ValidateEventLayer, VerifySignatureLayer};
+use crate::layer::{
+    BackpressureLayer, DedupeLayer, RecordMetricsLayer, ValidateEventLayer, VerifySignatureLayer,
+};
 use crate::queue::Queue;
 use crate::routing::Routes;
 use crate::service::IngestService;
@@ -21,7 +24,8 @@ use crate::signature::{SecretSet, DEFAULT_TOLERANCE};
 
 /// The complete ingest service: a `tower::Service<http::Request<B>>`
 /// answering [`GatewayResponse`](crate::response::GatewayResponse)s.
-pub type GatewayService = VerifySignature<ValidateEvent<Backpressure<Dedupe<IngestService>>>>;
+pub type GatewayService =
+    RecordMetrics<VerifySignature<ValidateEvent<Backpressure<Dedupe<IngestService>>>>>;
 
 /// Default queue bound before the gateway answers 503.
 pub const DEFAULT_MAX_QUEUE_DEPTH: u64 = 10_000;
@@ -176,6 +180,7 @@ impl GatewayBuilder {
             .tolerance(self.tolerance)
             .body_limit(self.body_limit)
             .clock(self.clock);
-        verify.layer(validate.layer(backpressure.layer(dedupe.layer(ingest))))
+        RecordMetricsLayer
+            .layer(verify.layer(validate.layer(backpressure.layer(dedupe.layer(ingest)))))
     }
 }

@@ -21,6 +21,8 @@ pub mod event_log;
 pub mod gateway;
 pub mod idempotency;
 pub mod layer;
+pub mod metrics;
+pub mod monitor;
 pub mod queue;
 pub mod reconciler;
 pub mod rejection;

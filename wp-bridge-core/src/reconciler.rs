@@ -117,6 +117,7 @@ impl Reconciler {
                 tracing::info!(event_id = %job.event_id, correlation_id = %job.correlation_id, sinks = job.sinks.len(), "re-enqueued a stalled delivery");
             }
             enqueued += jobs.len();
+            metrics::counter!(crate::metrics::RECONCILED).increment(sinks as u64);
             if sinks < self.batch {
                 return Ok(enqueued);
             }

@@ -1,6 +1,7 @@
 //! The gateway's tower middleware, outermost first:
 //!
 //! ```text
+//! RecordMetricsLayer     counts accepted / duplicate / rejected{reason}, times each answer
 //! VerifySignatureLayer   415, 413, 400 missing/invalid headers, 401; reads the body (bounded)
 //! ValidateEventLayer     400 invalid_json / event_id_mismatch / invalid_event, 422
 //! BackpressureLayer      503 overloaded + Retry-After when the queue is over its bound
@@ -17,6 +18,7 @@
 
 pub mod backpressure;
 pub mod dedupe;
+pub mod record_metrics;
 pub mod validate_event;
 pub mod verify_signature;
 
@@ -28,6 +30,7 @@ use crate::response::GatewayResponse;
 
 pub use backpressure::BackpressureLayer;
 pub use dedupe::DedupeLayer;
+pub use record_metrics::RecordMetricsLayer;
 pub use validate_event::{ValidateEventLayer, ValidatedEvent};
 pub use verify_signature::{VerifiedBody, VerifySignatureLayer};
 

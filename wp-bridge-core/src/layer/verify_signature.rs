@@ -168,6 +168,12 @@ where
                 Ok(verified) => verified,
                 Err(err) => return Ok(Rejection::from(err).into_response()),
             };
+            // Which secret matched tells when a rotation is done; skew tells
+            // whether senders' clocks drift toward the window's edge.
+            metrics::counter!(crate::metrics::VERIFIED, "key_index" => verified.key_index.to_string())
+                .increment(1);
+            metrics::histogram!(crate::metrics::CLOCK_SKEW_SECONDS)
+                .record(verified.skew_secs as f64);
             let request = Request::from_parts(parts, VerifiedBody { raw, verified });
             inner.call(request).await
         })

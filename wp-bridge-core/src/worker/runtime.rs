@@ -14,6 +14,7 @@ use super::RetryPolicy;
 use crate::clock::{SharedClock, SystemClock};
 use crate::event::{Job, SinkName};
 use crate::event_log::{AttemptOutcome, AttemptStart, DeliveryState, EventLog, StoredEvent};
+use crate::monitor::{DeliveryObserver, Observed};
 use crate::queue::{Queue, Reserved};
 use crate::sink::{DeliveryContext, DeliveryError, Sink};
 
@@ -38,6 +39,7 @@ pub struct WorkerBuilder {
     log: Arc<dyn EventLog>,
     sinks: HashMap<SinkName, Arc<dyn Sink>>,
     enrichers: HashSet<SinkName>,
+    observers: Vec<Arc<dyn DeliveryObserver>>,
     policy: RetryPolicy,
     concurrency: usize,
     lease: Duration,
@@ -62,6 +64,13 @@ impl WorkerBuilder {
         let name = SinkName::new(name);
         self.enrichers.insert(name.clone());
         self.sinks.insert(name, sink);
+        self
+    }
+
+    /// Tells `observer` (an [`AlertMonitor`](crate::monitor::AlertMonitor),
+    /// say) how every attempt ended.
+    pub fn observer(mut self, observer: Arc<dyn DeliveryObserver>) -> Self {
+        self.observers.push(observer);
         self
     }
 
@@ -170,6 +179,7 @@ impl Worker {
             log,
             sinks: HashMap::new(),
             enrichers: HashSet::new(),
+            observers: Vec::new(),
             policy: RetryPolicy::default(),
             concurrency: 4,
             lease: Duration::from_secs(60),
@@ -233,6 +243,8 @@ impl Worker {
 
     /// Processes one reserved job to the end: delivers, records, settles.
     pub async fn process(&self, reserved: Reserved, hard_stop: &CancellationToken) {
+        metrics::gauge!(crate::metrics::JOBS_IN_FLIGHT).increment(1.0);
+        let _in_flight = InFlightGuard;
         let span = tracing::info_span!(
             "job",
             event_id = %reserved.job.event_id,
@@ -463,7 +475,20 @@ impl Worker {
                 .finish_attempt(id, sink_name, attempt, started_at, duration, record)
                 .await
             {
-                Ok(()) => outcome,
+                Ok(()) => {
+                    record_outcome(sink_name, &outcome, duration, stored.received_at, w.clock.now());
+                    let observed = match outcome {
+                        SinkOutcome::Done => Some(Observed::Delivered),
+                        SinkOutcome::Dead(_) | SinkOutcome::RetryIn(_) => Some(Observed::Failed),
+                        SinkOutcome::Interrupted => None,
+                    };
+                    if let Some(observed) = observed {
+                        for observer in &w.observers {
+                            observer.observe(sink_name, observed);
+                        }
+                    }
+                    outcome
+                }
                 Err(err) => {
                     // Another worker took this delivery over (our lease ran
                     // out); it owns the outcome now.
@@ -515,6 +540,46 @@ impl Worker {
                 )
             }
         }
+    }
+}
+
+/// Decrements the in-flight gauge however processing ends.
+struct InFlightGuard;
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        metrics::gauge!(crate::metrics::JOBS_IN_FLIGHT).decrement(1.0);
+    }
+}
+
+fn record_outcome(
+    sink: &SinkName,
+    outcome: &SinkOutcome,
+    duration: Duration,
+    received_at: std::time::SystemTime,
+    now: std::time::SystemTime,
+) {
+    let sink = sink.to_string();
+    let label = match outcome {
+        SinkOutcome::Done => "delivered",
+        SinkOutcome::Dead(_) => "dead",
+        SinkOutcome::RetryIn(_) => "retry",
+        SinkOutcome::Interrupted => "interrupted",
+    };
+    metrics::counter!(crate::metrics::DELIVERIES, "sink" => sink.clone(), "outcome" => label)
+        .increment(1);
+    metrics::histogram!(crate::metrics::DELIVERY_SECONDS, "sink" => sink.clone())
+        .record(duration.as_secs_f64());
+    match outcome {
+        SinkOutcome::Done => {
+            let age = now.duration_since(received_at).unwrap_or_default();
+            metrics::histogram!(crate::metrics::END_TO_END_SECONDS, "sink" => sink)
+                .record(age.as_secs_f64());
+        }
+        SinkOutcome::RetryIn(_) => {
+            metrics::counter!(crate::metrics::RETRIES, "sink" => sink).increment(1)
+        }
+        SinkOutcome::Dead(_) | SinkOutcome::Interrupted => {}
     }
 }
 
