@@ -27,7 +27,9 @@
 
 pub mod admin;
 mod error;
+mod health;
 mod routes;
 
 pub use error::ApiError;
-pub use routes::{router, INGEST_PATH};
+pub use health::{health_router, ReadinessCheck};
+pub use routes::{router, router_with_readiness, INGEST_PATH};

@@ -1,13 +1,16 @@
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use std::sync::Arc;
+
+use axum::routing::post;
+use axum::Router;
 use http::{header, HeaderName, HeaderValue};
 use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use wp_bridge_core::{ErrorCode, GatewayService, Rejection};
 
+use crate::health::{health_router, ReadinessCheck};
 use crate::ApiError;
 
 /// Where WordPress posts events.
@@ -15,23 +18,29 @@ pub const INGEST_PATH: &str = "/webhooks/wp";
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The gateway's routes: `POST /webhooks/wp` and `GET /healthz`.
+/// The gateway's routes: `POST /webhooks/wp`, `GET /healthz` and a
+/// `GET /readyz` that is always ready (see [`router_with_readiness`]).
 ///
 /// Every request gets an `X-Request-Id` (kept when the sender set a sane one,
 /// generated otherwise), echoed in the response; an accepted event keeps it
 /// as its correlation id.
 pub fn router(gateway: GatewayService) -> Router {
+    router_with_readiness(gateway, Vec::new())
+}
+
+/// [`router`] with `/readyz` answering 503 while any of `checks` fails.
+pub fn router_with_readiness(
+    gateway: GatewayService,
+    checks: Vec<Arc<dyn ReadinessCheck>>,
+) -> Router {
     Router::new()
         .route(
             INGEST_PATH,
             post(ingest).fallback(|| async { method_not_allowed("POST") }),
         )
-        .route(
-            "/healthz",
-            get(healthz).fallback(|| async { method_not_allowed("GET") }),
-        )
-        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
         .with_state(gateway)
+        .merge(health_router(checks))
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let request_id = request
@@ -58,10 +67,6 @@ async fn ingest(State(gateway): State<GatewayService>, request: Request) -> Resp
         );
     }
     response.into_response()
-}
-
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
 }
 
 fn method_not_allowed(allow: &'static str) -> Response {

@@ -106,3 +106,79 @@ pub async fn fresh_schema(max_connections: u32) -> (PgStores, String) {
     stores.migrate().await.unwrap();
     (stores, schema)
 }
+
+/// A TCP proxy to the test Postgres that a test can cut (dropping every
+/// connection and refusing new ones) and restore: an outage on demand.
+#[derive(Debug)]
+pub struct PgProxy {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl PgProxy {
+    /// Starts one on a free loopback port.
+    #[allow(clippy::unwrap_used)] // Test support.
+    pub async fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let target = test_database_url()
+            .split('@')
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or("127.0.0.1:5432")
+            .to_owned();
+        let (up2, links2) = (up.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    continue; // dropped: connection refused in effect
+                }
+                let target = target.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                links2
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(link.abort_handle());
+            }
+        });
+        Self { port, up, links }
+    }
+
+    /// Cuts every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self
+            .links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .drain(..)
+        {
+            link.abort();
+        }
+    }
+
+    /// Accepts connections again.
+    pub fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The test database's URL, through the proxy.
+    pub fn url(&self) -> String {
+        let url = test_database_url();
+        match url.split_once('@') {
+            Some((user, rest)) => {
+                let db = rest.split_once('/').map_or("", |(_, db)| db);
+                format!("{user}@127.0.0.1:{}/{db}", self.port)
+            }
+            None => url,
+        }
+    }
+}

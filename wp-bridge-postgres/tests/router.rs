@@ -4,14 +4,12 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::AbortHandle;
+use tokio::net::TcpListener;
 use wp_bridge_core::clock::{Clock, SystemClock};
 use wp_bridge_core::event::EventId;
 use wp_bridge_core::event_log::EventLog;
@@ -21,6 +19,7 @@ use wp_bridge_core::signature::SecretSet;
 use wp_bridge_core::testing::{eventually, sample_body, ScriptedSink};
 use wp_bridge_core::worker::Worker;
 use wp_bridge_core::GatewayBuilder;
+use wp_bridge_postgres::testing::PgProxy;
 use wp_bridge_postgres::{PgConfig, PgStores};
 
 const SECRET: &str = "postgres-router-secret-0123456789";
@@ -119,68 +118,10 @@ async fn hundred_concurrent_submissions_give_one_202_ninety_nine_200_and_one_del
     assert_eq!(attempts.len(), 1);
 }
 
-/// A TCP proxy to Postgres that can be cut and restored, connections and all.
-struct Proxy {
-    port: u16,
-    up: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Proxy {
-    async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let up = Arc::new(AtomicBool::new(true));
-        let links = Arc::new(Mutex::new(Vec::new()));
-        let target = wp_bridge_postgres::testing::test_database_url()
-            .split('@')
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap()
-            .to_owned();
-        let (up2, links2) = (up.clone(), links.clone());
-        tokio::spawn(async move {
-            loop {
-                let (mut inbound, _) = listener.accept().await.unwrap();
-                if !up2.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let target = target.clone();
-                let link = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-                links2.lock().unwrap().push(link.abort_handle());
-            }
-        });
-        Self { port, up, links }
-    }
-
-    fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
-    }
-
-    fn url(&self) -> String {
-        let url = wp_bridge_postgres::testing::test_database_url();
-        let (scheme_user, rest) = url.split_once('@').unwrap();
-        let db = rest.split_once('/').unwrap().1;
-        format!("{scheme_user}@127.0.0.1:{}/{db}", self.port)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_outage_answers_503_writes_nothing_and_recovers_by_itself() {
     let (direct, schema) = common::fresh_schema(2).await;
-    let proxy = Proxy::start().await;
+    let proxy = PgProxy::start().await;
     let through_proxy = PgStores::connect(
         &PgConfig::new(proxy.url())
             .schema(schema)

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use wp_bridge::core::event::EventType;
+use wp_bridge::core::monitor::AlertConfig;
 use wp_bridge::core::routing::Routes;
 use wp_bridge::core::signature::SecretSet;
 
@@ -64,6 +65,10 @@ pub(crate) struct Config {
     pub(crate) admin_token: Option<String>,
     pub(crate) admin_listen: SocketAddr,
     pub(crate) retention: Option<Duration>,
+    pub(crate) metrics_listen: Option<SocketAddr>,
+    pub(crate) alert_webhook: Option<String>,
+    pub(crate) alerts: AlertConfig,
+    pub(crate) monitor_interval: Duration,
 }
 
 /// The variables, for `--help` and the docs.
@@ -90,7 +95,14 @@ Environment:
   WP_BRIDGE_LOG_JSON              `true` for JSON log lines
   WP_BRIDGE_ADMIN_TOKEN           enables the dead-letter admin (API and pages) with this bearer token (16+ chars)
   WP_BRIDGE_ADMIN_LISTEN          where the admin listens (default 127.0.0.1:9090, apart from the public port)
-  WP_BRIDGE_RETENTION_DAYS        purge delivered and discarded events after this many days (default 30, 0: never)";
+  WP_BRIDGE_RETENTION_DAYS        purge delivered and discarded events after this many days (default 30, 0: never)
+  WP_BRIDGE_METRICS_LISTEN        /metrics, /healthz, /readyz listener (default 127.0.0.1:9464; `off` to disable)
+  WP_BRIDGE_ALERT_SLACK_WEBHOOK_URL  a Slack incoming webhook for alerts (failure rate, stall, dead letters)
+  WP_BRIDGE_ALERT_FAILURE_RATE    failure ratio that alerts (default 0.02)
+  WP_BRIDGE_ALERT_WINDOW_SECS     sliding window (default 300)
+  WP_BRIDGE_ALERT_MIN_VOLUME      fewest attempts in the window to alert on (default 20)
+  WP_BRIDGE_ALERT_STALL_SECS      nothing delivered this long while jobs wait is a stall (default 600)
+  WP_BRIDGE_MONITOR_INTERVAL_SECS how often gauges are sampled and alerts evaluated (default 10)";
 
 fn parse<T: FromStr>(
     env: &impl Fn(&str) -> Option<String>,
@@ -266,6 +278,33 @@ impl Config {
                 0 => None,
                 days => Some(Duration::from_secs(days * 86_400)),
             },
+            metrics_listen: match nonempty("WP_BRIDGE_METRICS_LISTEN").as_deref() {
+                Some("off") => None,
+                _ => Some(parse(
+                    &env,
+                    "WP_BRIDGE_METRICS_LISTEN",
+                    SocketAddr::from(([127, 0, 0, 1], 9464)),
+                    "an address such as 127.0.0.1:9464, or off",
+                )?),
+            },
+            alert_webhook: nonempty("WP_BRIDGE_ALERT_SLACK_WEBHOOK_URL"),
+            alerts: AlertConfig {
+                threshold: parse(
+                    &env,
+                    "WP_BRIDGE_ALERT_FAILURE_RATE",
+                    0.02,
+                    "a ratio such as 0.02",
+                )?,
+                window: secs(&env, "WP_BRIDGE_ALERT_WINDOW_SECS", 300)?,
+                min_volume: parse(
+                    &env,
+                    "WP_BRIDGE_ALERT_MIN_VOLUME",
+                    20,
+                    "a number of attempts",
+                )?,
+                stall_after: secs(&env, "WP_BRIDGE_ALERT_STALL_SECS", 600)?,
+            },
+            monitor_interval: secs(&env, "WP_BRIDGE_MONITOR_INTERVAL_SECS", 10)?,
         })
     }
 

@@ -12,6 +12,7 @@
 
 mod config;
 mod dlq;
+mod observability;
 mod sinks;
 mod webhook;
 
@@ -22,8 +23,10 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 use wp_bridge::axum::admin::{admin_router, AdminState, AdminToken};
+use wp_bridge::axum::ReadinessCheck;
 use wp_bridge::core::clock::{SharedClock, SystemClock};
 use wp_bridge::core::event_log::EventLog;
+use wp_bridge::core::monitor::AlertMonitor;
 use wp_bridge::core::queue::{MemoryQueue, Queue};
 use wp_bridge::core::reconciler::Reconciler;
 use wp_bridge::core::worker::{shutdown_signal, RetryPolicy, Worker};
@@ -89,6 +92,10 @@ enum AppError {
     AdminToken(wp_bridge::axum::admin::TokenTooShort),
     #[error("{0}")]
     Dlq(String),
+    #[error("{0}")]
+    Metrics(String),
+    #[error("WP_BRIDGE_ALERT_SLACK_WEBHOOK_URL: cannot build the HTTP client: {0}")]
+    Alerts(reqwest::Error),
 }
 
 #[tokio::main]
@@ -179,8 +186,26 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
         Role::Serve | Role::All => Some(config.require_secrets()?),
     };
     let clock = SystemClock::shared();
+    let handle = match config.metrics_listen {
+        Some(_) => Some(observability::install_recorder().map_err(AppError::Metrics)?),
+        None => None,
+    };
     let (stores, queue, redis) = connect(&config, clock.clone()).await?;
     let log: Arc<dyn EventLog> = Arc::new(stores.event_log(clock.clone()));
+    let dead: Arc<dyn wp_bridge::core::dead_letter::DeadLetterStore> =
+        Arc::new(stores.dead_letter_store(clock.clone()));
+    let monitor = match &config.alert_webhook {
+        Some(url) => Some(AlertMonitor::new(
+            config.alerts,
+            Arc::new(observability::SlackAlerts::new(url.clone()).map_err(AppError::Alerts)?),
+            clock.clone(),
+        )),
+        None => None,
+    };
+    let mut checks: Vec<Arc<dyn ReadinessCheck>> = vec![
+        Arc::new(observability::PostgresReady(stores.clone())),
+        Arc::new(observability::QueueReady(queue.clone())),
+    ];
     let sinks = sinks::build(&config, redis.as_ref(), clock.clone()).await?;
 
     let shutdown = CancellationToken::new();
@@ -212,8 +237,9 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             config.listen
         );
         let stop = shutdown.clone();
+        let app = wp_bridge::axum::router_with_readiness(gateway, checks.clone());
         tasks.spawn(async move {
-            axum::serve(listener, wp_bridge::axum::router(gateway))
+            axum::serve(listener, app)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
                 .await
                 .map_err(AppError::Serve)
@@ -233,12 +259,7 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
         }
         if let Some(token) = &config.admin_token {
             let token = AdminToken::new(token).map_err(AppError::AdminToken)?;
-            let admin = AdminState::new(
-                Arc::new(stores.dead_letter_store(clock.clone())),
-                log.clone(),
-                queue.clone(),
-                token,
-            );
+            let admin = AdminState::new(dead.clone(), log.clone(), queue.clone(), token);
             let listener = tokio::net::TcpListener::bind(config.admin_listen)
                 .await
                 .map_err(|source| AppError::Bind {
@@ -268,13 +289,42 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
         for (name, sink) in sinks.into_workers() {
             builder = builder.sink(name, sink);
         }
+        if let Some(monitor) = &monitor {
+            builder = builder.observer(Arc::new(monitor.clone()));
+        }
         let worker = builder.build();
+        checks.push(Arc::new(observability::WorkerReady {
+            heartbeat: worker.heartbeat(),
+            max_age: Duration::from_secs(30),
+        }));
         let stop = shutdown.clone();
         tasks.spawn(async move {
             worker.run(stop).await;
             Ok(())
         });
         eprintln!("wp-bridge {} delivering", role.name());
+    }
+
+    if let (Some(addr), Some(handle)) = (config.metrics_listen, handle.clone()) {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| AppError::Bind { addr, source })?;
+        let app = observability::metrics_router(handle, checks);
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await
+                .map_err(AppError::Serve)
+        });
+    }
+    {
+        let (queue, dead, stop) = (queue.clone(), dead.clone(), shutdown.clone());
+        let every = config.monitor_interval;
+        tasks.spawn(async move {
+            observability::sample(queue, dead, handle, monitor, every, stop).await;
+            Ok(())
+        });
     }
 
     tokio::select! {

@@ -46,6 +46,7 @@ pub struct WorkerBuilder {
     poll_wait: Duration,
     shutdown_grace: Duration,
     clock: SharedClock,
+    heartbeat: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl WorkerBuilder {
@@ -186,7 +187,15 @@ impl Worker {
             poll_wait: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(10),
             clock: SystemClock::shared(),
+            heartbeat: Arc::default(),
         }
+    }
+
+    /// When a poll loop last came round (unix milliseconds; 0 before the
+    /// first): a loop that stops coming round is a stuck or dead worker.
+    /// Reads are cheap; readiness checks use it.
+    pub fn heartbeat(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.inner.heartbeat.clone()
     }
 
     /// Runs on the current runtime until [`WorkerHandle::shutdown`].
@@ -222,6 +231,14 @@ impl Worker {
     async fn poll_loop(self, shutdown: CancellationToken, hard_stop: CancellationToken) {
         let w = &self.inner;
         loop {
+            let now_ms = w
+                .clock
+                .now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+                .unwrap_or(0);
+            w.heartbeat
+                .store(now_ms, std::sync::atomic::Ordering::Relaxed);
             let reserved = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return,

@@ -27,6 +27,7 @@ pub(crate) struct Receiver {
     calls: Arc<Mutex<Vec<(String, Instant)>>>,
     hang: Arc<AtomicBool>,
     hang_first_only: Arc<AtomicBool>,
+    fail: Arc<AtomicBool>,
     pub(crate) called: Arc<Notify>,
 }
 
@@ -43,6 +44,9 @@ async fn receive(State(r): State<Receiver>, Json(body): Json<serde_json::Value>)
     let hang = r.hang.load(Ordering::SeqCst) || (first && r.hang_first_only.load(Ordering::SeqCst));
     if hang {
         std::future::pending::<()>().await;
+    }
+    if r.fail.load(Ordering::SeqCst) {
+        return StatusCode::BAD_REQUEST;
     }
     StatusCode::OK
 }
@@ -63,6 +67,11 @@ impl Receiver {
     /// Hang on every call while `true`.
     pub(crate) fn hang(&self, on: bool) {
         self.hang.store(on, Ordering::SeqCst);
+    }
+
+    /// Answer 400 (a permanent failure) while `true`.
+    pub(crate) fn fail(&self, on: bool) {
+        self.fail.store(on, Ordering::SeqCst);
     }
 
     /// Hang on the first call only.
@@ -113,6 +122,8 @@ pub(crate) fn spawn(role: &str, schema: &str, extra: &[(&str, String)]) -> Child
         .env("WP_BRIDGE_PG_SCHEMA", schema)
         .env("WP_BRIDGE_SECRETS", SECRET)
         .env("RUST_LOG", "warn")
+        // Many processes per test: let each metrics listener take a free port.
+        .env("WP_BRIDGE_METRICS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true);
