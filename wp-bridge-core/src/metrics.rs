@@ -30,8 +30,9 @@ pub const END_TO_END_SECONDS: &str = "wp_bridge_end_to_end_seconds";
 pub const RETRIES: &str = "wp_bridge_retries_total";
 /// Dead letters waiting, by `sink`. Gauge (sampled).
 pub const DEAD_LETTERS: &str = "wp_bridge_dead_letters";
-/// Time spent waiting for a rate limiter, by `sink`, seconds. Counter.
-pub const RATE_LIMIT_WAIT_SECONDS: &str = "wp_bridge_rate_limit_wait_seconds_total";
+/// Each wait for the shared rate limiter, by `sink`, seconds. Histogram
+/// (its `_sum` is the total time spent waiting).
+pub const RATE_LIMIT_WAIT_SECONDS: &str = "wp_bridge_rate_limit_wait_seconds";
 /// Deliveries re-enqueued by the reconciler. Counter.
 pub const RECONCILED: &str = "wp_bridge_reconciled_total";
 

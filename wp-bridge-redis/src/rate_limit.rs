@@ -39,6 +39,7 @@ impl fmt::Debug for RedisRateLimiter {
 /// One limited target.
 #[derive(Debug, Clone)]
 struct Limit {
+    target: String,
     key: String,
     interval_us: u64,
     tolerance_us: u64,
@@ -69,6 +70,7 @@ impl RedisRateLimiter {
         RateLimited {
             limiter: self.clone(),
             limit: Arc::new(Limit {
+                target: target.to_owned(),
                 key: format!("{{{}}}:rate:{target}", self.prefix),
                 interval_us,
                 tolerance_us: interval_us.saturating_mul(u64::from(burst.max(1) - 1)),
@@ -98,7 +100,10 @@ impl RedisRateLimiter {
             if wait_us == 0 {
                 return Ok(());
             }
-            tokio::time::sleep(Duration::from_micros(wait_us)).await;
+            let wait = Duration::from_micros(wait_us);
+            metrics::histogram!(wp_bridge_core::metrics::RATE_LIMIT_WAIT_SECONDS, "sink" => limit.target.clone())
+                .record(wait.as_secs_f64());
+            tokio::time::sleep(wait).await;
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use axum::routing::get;
 use axum::Router;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio_util::sync::CancellationToken;
 use wp_bridge::axum::{health_router, ReadinessCheck};
 use wp_bridge::core::dead_letter::DeadLetterStore;
@@ -17,11 +17,31 @@ use wp_bridge::core::monitor::{Alert, AlertMonitor, AlertNotifier};
 use wp_bridge::core::queue::Queue;
 use wp_bridge::postgres::PgStores;
 
-/// Installs the Prometheus recorder for the `metrics` facade.
+/// Latency buckets, seconds: sub-millisecond ingest to minutes end to end.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0, 300.0, 1800.0,
+];
+/// Clock skew buckets, seconds, both signs (the window is ±300 s).
+const SKEW_BUCKETS: &[f64] = &[-300.0, -60.0, -10.0, -2.0, 0.0, 2.0, 10.0, 60.0, 300.0];
+
+/// Installs the Prometheus recorder for the `metrics` facade. Histograms
+/// are exported as buckets, so dashboards can aggregate them across
+/// processes with `histogram_quantile`.
 pub(crate) fn install_recorder() -> Result<PrometheusHandle, String> {
+    let error = |e: metrics_exporter_prometheus::BuildError| {
+        format!("cannot install the metrics recorder: {e}")
+    };
     PrometheusBuilder::new()
+        .set_buckets(LATENCY_BUCKETS)
+        .map_err(error)?
+        .set_buckets_for_metric(
+            Matcher::Full(names::CLOCK_SKEW_SECONDS.into()),
+            SKEW_BUCKETS,
+        )
+        .map_err(error)?
         .install_recorder()
-        .map_err(|e| format!("cannot install the metrics recorder: {e}"))
+        .map_err(error)
 }
 
 /// `/metrics`, `/healthz` and `/readyz` for the metrics listener.

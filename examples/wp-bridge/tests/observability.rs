@@ -96,6 +96,11 @@ async fn metrics_change_as_events_flow() {
         Some(&4.0)
     );
     assert_eq!(m.get("wp_bridge_ingest_seconds_count"), Some(&5.0));
+    assert_eq!(
+        m.get("wp_bridge_ingest_seconds_bucket{le=\"+Inf\"}"),
+        Some(&5.0),
+        "histograms export buckets"
+    );
     assert!(m.contains_key("wp_bridge_end_to_end_seconds_count{sink=\"webhook\"}"));
     assert_eq!(m.get("wp_bridge_queue_depth"), Some(&0.0));
     assert!(
