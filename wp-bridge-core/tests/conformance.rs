@@ -29,3 +29,9 @@ async fn dead_letter_stores(clock: SharedClock) -> wp_bridge_core::testing::dead
 }
 
 wp_bridge_core::dead_letter_conformance!(dead_letter_stores);
+
+async fn sink_state(_clock: SharedClock) -> Arc<dyn wp_bridge_core::sink::SinkState> {
+    Arc::new(wp_bridge_core::sink::MemorySinkState::default())
+}
+
+wp_bridge_core::sink_state_conformance!(sink_state);

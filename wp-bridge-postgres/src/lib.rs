@@ -28,6 +28,7 @@ mod dead_letter;
 mod error;
 mod event_log;
 mod idempotency;
+mod sink_state;
 mod stores;
 #[cfg(feature = "testing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
@@ -38,4 +39,5 @@ pub use dead_letter::PgDeadLetterStore;
 pub use error::PgError;
 pub use event_log::PgEventLog;
 pub use idempotency::PgIdempotencyStore;
+pub use sink_state::PgSinkState;
 pub use stores::PgStores;

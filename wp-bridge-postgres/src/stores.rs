@@ -2,7 +2,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool};
 use wp_bridge_core::clock::SharedClock;
 
-use crate::{PgConfig, PgDeadLetterStore, PgError, PgEventLog, PgIdempotencyStore};
+use crate::{PgConfig, PgDeadLetterStore, PgError, PgEventLog, PgIdempotencyStore, PgSinkState};
 
 /// A connection pool and the stores built on it.
 #[derive(Debug, Clone)]
@@ -79,6 +79,11 @@ impl PgStores {
     /// The dead-letter store.
     pub fn dead_letter_store(&self, clock: SharedClock) -> PgDeadLetterStore {
         PgDeadLetterStore::new(self.pool.clone(), clock)
+    }
+
+    /// The sinks' small durable state (HubSpot note ids, OpenAI cache).
+    pub fn sink_state(&self) -> PgSinkState {
+        PgSinkState::new(self.pool.clone())
     }
 
     /// Whether Postgres answers now (for readiness checks).

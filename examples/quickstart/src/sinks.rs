@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use wp_bridge::core::event::EventType;
 use wp_bridge::core::routing::Routes;
-use wp_bridge::core::sink::Sink;
-use wp_bridge::sinks::hubspot::{HubSpotConfig, HubSpotSink};
-use wp_bridge::sinks::openai::{OpenAiConfig, OpenAiSink};
+use wp_bridge::core::sink::{Sink, SinkState};
+use wp_bridge::sinks::hubspot::{HubSpotConfig, HubSpotSink, StateNoteIdStore};
+use wp_bridge::sinks::openai::{OpenAiConfig, OpenAiSink, StateEnrichmentCache};
 use wp_bridge::sinks::slack::{SlackConfig, SlackSink};
 
 /// Every variable read here, for documentation and for tests that must run
@@ -84,6 +84,15 @@ impl Configured {
     /// Reads variables through `lookup`; unset and empty are the same.
     /// Must be called within a tokio runtime.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EnvError> {
+        Self::from_lookup_with_state(lookup, None)
+    }
+
+    /// Like [`Configured::from_lookup`], keeping the OpenAI cache and the
+    /// HubSpot note ids in `state` (durable with Postgres) instead of memory.
+    pub fn from_lookup_with_state(
+        lookup: impl Fn(&str) -> Option<String>,
+        state: Option<Arc<dyn SinkState>>,
+    ) -> Result<Self, EnvError> {
         let get = |var: &str| lookup(var).filter(|v| !v.trim().is_empty());
         let mut configured = Self::log_only();
 
@@ -117,7 +126,14 @@ impl Configured {
                     "a whole number of tokens, e.g. 1000",
                 )?);
             }
-            let sink = OpenAiSink::new(config).map_err(|e| {
+            let built = match &state {
+                Some(state) => OpenAiSink::with_cache(
+                    config,
+                    Arc::new(StateEnrichmentCache::new(state.clone())),
+                ),
+                None => OpenAiSink::new(config),
+            };
+            let sink = built.map_err(|e| {
                 let var = match &e {
                     wp_bridge::sinks::Error::Config { setting, .. } => match *setting {
                         "OpenAI base URL" => "WP_BRIDGE_OPENAI_BASE_URL",
@@ -160,7 +176,11 @@ impl Configured {
             if let Some(property) = get("WP_BRIDGE_HUBSPOT_DEAL_ID_PROPERTY") {
                 config = config.deal_id_property(property);
             }
-            let sink = HubSpotSink::new(config).map_err(|e| {
+            let built = HubSpotSink::new(config).map(|sink| match &state {
+                Some(state) => sink.with_note_store(Arc::new(StateNoteIdStore::new(state.clone()))),
+                None => sink,
+            });
+            let sink = built.map_err(|e| {
                 let var = match &e {
                     wp_bridge::sinks::Error::Config {
                         setting: "HubSpot base URL",

@@ -206,7 +206,13 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
         Arc::new(observability::PostgresReady(stores.clone())),
         Arc::new(observability::QueueReady(queue.clone())),
     ];
-    let sinks = sinks::build(&config, redis.as_ref(), clock.clone()).await?;
+    let sinks = sinks::build(
+        &config,
+        redis.as_ref(),
+        Arc::new(stores.sink_state()),
+        clock.clone(),
+    )
+    .await?;
 
     let shutdown = CancellationToken::new();
     let mut tasks = tokio::task::JoinSet::new();
@@ -286,8 +292,12 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
                     .max_attempts(config.max_attempts),
             )
             .clock(clock.clone());
-        for (name, sink) in sinks.into_workers() {
-            builder = builder.sink(name, sink);
+        for (name, sink, enricher) in sinks.into_workers() {
+            builder = if enricher {
+                builder.enricher(name, sink)
+            } else {
+                builder.sink(name, sink)
+            };
         }
         if let Some(monitor) = &monitor {
             builder = builder.observer(Arc::new(monitor.clone()));

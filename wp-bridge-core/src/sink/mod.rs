@@ -4,6 +4,7 @@
 //! HTTP statuses itself.
 
 mod log;
+mod state;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,6 +17,7 @@ use thiserror::Error;
 use crate::event::{CorrelationId, Event, EventId, SinkName};
 
 pub use log::LogSink;
+pub use state::{MemorySinkState, SinkState};
 
 /// What a sink is told besides the event.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,6 +23,7 @@ pub mod event_log;
 pub mod fakes;
 pub mod idempotency;
 pub mod queue;
+pub mod sink_state;
 
 use std::future::Future;
 use std::time::Duration;
@@ -120,6 +121,19 @@ macro_rules! dead_letter_conformance {
                 concurrent_replays_produce_one_job,
                 discard_keeps_the_record_but_leaves_the_list,
                 stats_and_audit_trail,
+            );
+        }
+    };
+}
+
+/// One `#[tokio::test]` per [`SinkState`](crate::sink::SinkState) case.
+#[macro_export]
+macro_rules! sink_state_conformance {
+    ($make:path) => {
+        mod sink_state_conformance {
+            $crate::__conformance_cases!($make, sink_state;
+                values_round_trip_replace_and_stay_in_their_scope,
+                concurrent_puts_leave_one_whole_value,
             );
         }
     };

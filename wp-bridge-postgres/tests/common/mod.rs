@@ -30,3 +30,9 @@ pub(crate) async fn fresh_dead_letter_stores(clock: SharedClock) -> Stores {
         Arc::new(stores.dead_letter_store(clock)),
     )
 }
+
+pub(crate) async fn fresh_sink_state(
+    _clock: SharedClock,
+) -> Arc<dyn wp_bridge_core::sink::SinkState> {
+    Arc::new(fresh_stores(5).await.sink_state())
+}

@@ -48,7 +48,7 @@ use crate::http::{self as transport, Answer, Outbound};
 use crate::rate_limit::{RateLimiter, SinkRateLimit};
 use crate::{Error, Secret};
 
-pub use notes::{MemoryNoteIdStore, NoteIdStore};
+pub use notes::{MemoryNoteIdStore, NoteIdStore, StateNoteIdStore};
 
 /// What a value put in a URL path keeps as is: RFC 3986's unreserved
 /// characters.

@@ -61,3 +61,53 @@ impl NoteIdStore for MemoryNoteIdStore {
         Ok(())
     }
 }
+
+/// A [`NoteIdStore`] over the core's [`SinkState`](wp_bridge_core::sink::SinkState):
+/// with `wp_bridge_postgres::PgSinkState` a replay after a restart still
+/// updates the note it created before.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::Arc;
+/// use wp_bridge_core::event::EventId;
+/// use wp_bridge_core::sink::MemorySinkState;
+/// use wp_bridge_sinks::hubspot::{NoteIdStore, StateNoteIdStore};
+///
+/// let notes = StateNoteIdStore::new(Arc::new(MemorySinkState::default()));
+/// let id = EventId::new("c-1").unwrap();
+/// notes.put(&id, "9001").await.unwrap();
+/// assert_eq!(notes.get(&id).await.unwrap().as_deref(), Some("9001"));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct StateNoteIdStore {
+    state: std::sync::Arc<dyn wp_bridge_core::sink::SinkState>,
+}
+
+/// The scope the note ids are kept under.
+const NOTES_SCOPE: &str = "hubspot-notes";
+
+impl StateNoteIdStore {
+    /// Note ids kept in `state`.
+    pub fn new(state: std::sync::Arc<dyn wp_bridge_core::sink::SinkState>) -> Self {
+        Self { state }
+    }
+}
+
+#[async_trait]
+impl NoteIdStore for StateNoteIdStore {
+    async fn get(&self, event: &EventId) -> Result<Option<String>, Error> {
+        self.state
+            .get(NOTES_SCOPE, event.as_str())
+            .await
+            .map_err(|e| Error::store("HubSpot note id store", e.to_string()))
+    }
+
+    async fn put(&self, event: &EventId, note_id: &str) -> Result<(), Error> {
+        self.state
+            .put(NOTES_SCOPE, event.as_str(), note_id)
+            .await
+            .map_err(|e| Error::store("HubSpot note id store", e.to_string()))
+    }
+}

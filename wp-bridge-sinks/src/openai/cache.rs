@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
+use wp_bridge_core::sink::SinkState;
+
 use crate::enrichment::Enrichment;
 use crate::Error;
 
@@ -149,5 +151,66 @@ impl EnrichmentCache for MemoryEnrichmentCache {
             }
         }
         Ok(())
+    }
+}
+
+/// An [`EnrichmentCache`] over the core's [`SinkState`]: with
+/// `wp_bridge_postgres::PgSinkState` the savings survive restarts and are
+/// shared by every worker.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::sync::Arc;
+/// use wp_bridge_core::sink::MemorySinkState;
+/// use wp_bridge_sinks::enrichment::Enrichment;
+/// use wp_bridge_sinks::openai::{CacheKey, EnrichmentCache, StateEnrichmentCache};
+///
+/// let cache = StateEnrichmentCache::new(Arc::new(MemorySinkState::default()));
+/// let key = CacheKey::new("gpt-4o-mini", "v1", "Great post!");
+/// let value = Enrichment { summary: Some("Praise".into()), spam: Some(false), sentiment: None,
+///                          intent: None, model: "gpt-4o-mini".into(), prompt_version: "v1".into(),
+///                          response_id: None, usage: None, cached: false };
+/// cache.put(&key, &value).await.unwrap();
+/// assert_eq!(cache.get(&key).await.unwrap(), Some(value));
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct StateEnrichmentCache {
+    state: std::sync::Arc<dyn SinkState>,
+}
+
+/// The scope the enrichments are kept under.
+const CACHE_SCOPE: &str = "openai-enrichment";
+
+impl StateEnrichmentCache {
+    /// A cache kept in `state`.
+    pub fn new(state: std::sync::Arc<dyn SinkState>) -> Self {
+        Self { state }
+    }
+}
+
+#[async_trait]
+impl EnrichmentCache for StateEnrichmentCache {
+    async fn get(&self, key: &CacheKey) -> Result<Option<Enrichment>, Error> {
+        let Some(raw) = self
+            .state
+            .get(CACHE_SCOPE, key.as_str())
+            .await
+            .map_err(|e| Error::store("enrichment cache", e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        // An entry from an older layout is a miss, not an error.
+        Ok(serde_json::from_str(&raw).ok())
+    }
+
+    async fn put(&self, key: &CacheKey, value: &Enrichment) -> Result<(), Error> {
+        let raw = serde_json::to_string(value)
+            .map_err(|e| Error::store("enrichment cache", e.to_string()))?;
+        self.state
+            .put(CACHE_SCOPE, key.as_str(), &raw)
+            .await
+            .map_err(|e| Error::store("enrichment cache", e.to_string()))
     }
 }

@@ -61,7 +61,7 @@ use crate::rate_limit::{RateLimiter, SinkRateLimit};
 use crate::{Error, Secret};
 
 pub use budget::Prices;
-pub use cache::{CacheKey, EnrichmentCache, MemoryEnrichmentCache};
+pub use cache::{CacheKey, EnrichmentCache, MemoryEnrichmentCache, StateEnrichmentCache};
 pub use prompt::{estimate_tokens, PROMPT_VERSION, SYSTEM_PROMPT};
 
 /// Settings of an [`OpenAiSink`].

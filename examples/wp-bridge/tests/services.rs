@@ -1,0 +1,75 @@
+//! The production binary delivers to the real sink implementations when
+//! their variables are set (here Slack, against a local fake).
+#![allow(clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use common::{free_port, post_all, spawn};
+use wp_bridge_core::testing::eventually;
+use wp_bridge_postgres::testing::fresh_schema;
+
+#[derive(Clone, Default)]
+struct FakeSlack(Arc<Mutex<Vec<(String, Option<String>)>>>);
+
+async fn incoming(
+    State(s): State<FakeSlack>,
+    headers: HeaderMap,
+    Json(body): Json<serde_json::Value>,
+) -> &'static str {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    s.0.lock().unwrap().push((
+        body["text"].as_str().unwrap_or_default().to_owned(),
+        request_id,
+    ));
+    "ok"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slack_messages_are_posted_with_the_correlation_id() {
+    let (_stores, schema) = fresh_schema(2).await;
+    let slack = FakeSlack::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/XXXX",
+        listener.local_addr().unwrap()
+    );
+    let app = Router::new()
+        .route("/services/T000/B000/XXXX", post(incoming))
+        .with_state(slack.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let port = free_port();
+    let _app = spawn(
+        "all",
+        &schema,
+        &[
+            ("WP_BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
+            ("WP_BRIDGE_SLACK_WEBHOOK_URL", url),
+        ],
+    );
+    post_all(port, &["slack-comment".into()], 1).await;
+    let posted = eventually(Duration::from_secs(20), || async {
+        slack.0.lock().unwrap().first().cloned()
+    })
+    .await
+    .expect("Slack received the message");
+    assert!(
+        posted.0.contains("Ada"),
+        "the message names the comment's author: {}",
+        posted.0
+    );
+    assert!(
+        posted.1.is_some_and(|id| !id.is_empty()),
+        "X-Request-Id carries the correlation id"
+    );
+}
