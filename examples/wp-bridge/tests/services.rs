@@ -15,8 +15,11 @@ use common::{free_port, post_all, spawn};
 use wp_bridge_core::testing::eventually;
 use wp_bridge_postgres::testing::fresh_schema;
 
+/// A message's text and its `X-Request-Id`.
+type Posted = (String, Option<String>);
+
 #[derive(Clone, Default)]
-struct FakeSlack(Arc<Mutex<Vec<(String, Option<String>)>>>);
+struct FakeSlack(Arc<Mutex<Vec<Posted>>>);
 
 async fn incoming(
     State(s): State<FakeSlack>,
