@@ -36,6 +36,17 @@ pub const RATE_LIMIT_WAIT_SECONDS: &str = "wp_bridge_rate_limit_wait_seconds";
 /// Deliveries re-enqueued by the reconciler. Counter.
 pub const RECONCILED: &str = "wp_bridge_reconciled_total";
 
+/// Tokens an enricher used, by `kind` (`prompt`, `completion`). Counter.
+pub const ENRICHMENT_TOKENS: &str = "wp_bridge_enrichment_tokens_total";
+/// What enrichment cost, in micro-dollars (from the configured prices and
+/// the reported usage). Counter.
+pub const ENRICHMENT_COST_MICRO_USD: &str = "wp_bridge_enrichment_cost_micro_usd_total";
+/// Enrichments skipped (delivered without), by `reason` (`cost_cap`,
+/// `latency_budget`). Counter.
+pub const ENRICHMENT_SKIPPED: &str = "wp_bridge_enrichment_skipped_total";
+/// Enrichments answered from the cache, no call paid for. Counter.
+pub const ENRICHMENT_CACHE_HITS: &str = "wp_bridge_enrichment_cache_hits_total";
+
 /// Every name above, for documentation checks.
 pub const ALL: &[&str] = &[
     ACCEPTED,
@@ -53,4 +64,8 @@ pub const ALL: &[&str] = &[
     DEAD_LETTERS,
     RATE_LIMIT_WAIT_SECONDS,
     RECONCILED,
+    ENRICHMENT_TOKENS,
+    ENRICHMENT_COST_MICRO_USD,
+    ENRICHMENT_SKIPPED,
+    ENRICHMENT_CACHE_HITS,
 ];

@@ -47,6 +47,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use wp_bridge_core::metrics as names;
 
 use async_trait::async_trait;
 use wp_bridge_core::clock::{SharedClock, SystemClock};
@@ -349,6 +350,7 @@ impl Inner {
         match self.cache.get(key).await {
             Ok(Some(mut enrichment)) => {
                 bump(&self.counters.cache_hits);
+                metrics::counter!(names::ENRICHMENT_CACHE_HITS).increment(1);
                 enrichment.cached = true;
                 Some(delivered(enrichment))
             }
@@ -388,6 +390,7 @@ impl Inner {
             Ok(reservation) => reservation,
             Err(spent) => {
                 bump(&self.counters.skipped_cost_cap);
+                metrics::counter!(names::ENRICHMENT_SKIPPED, "reason" => "cost_cap").increment(1);
                 tracing::warn!(
                     spent_today_micro_usd = spent,
                     call_worst_case_micro_usd = worst_case,
@@ -472,6 +475,13 @@ impl Inner {
             .map(|u| config.prices.usage_micro_usd(u))
             .unwrap_or(worst_case);
         self.ledger.settle(reservation, actual);
+        if let Some(usage) = &completion.usage {
+            metrics::counter!(names::ENRICHMENT_TOKENS, "kind" => "prompt")
+                .increment(usage.prompt_tokens);
+            metrics::counter!(names::ENRICHMENT_TOKENS, "kind" => "completion")
+                .increment(usage.completion_tokens);
+        }
+        metrics::counter!(names::ENRICHMENT_COST_MICRO_USD).increment(actual);
         Ok(self.read(completion, key).await)
     }
 
@@ -576,6 +586,8 @@ impl Sink for OpenAiSink {
             Ok(result) => result,
             Err(_) => {
                 bump(&inner.counters.skipped_latency);
+                metrics::counter!(names::ENRICHMENT_SKIPPED, "reason" => "latency_budget")
+                    .increment(1);
                 tracing::warn!(
                     budget_ms = config.latency_budget.as_millis() as u64,
                     "OpenAI enrichment over its latency budget; delivering without enrichment"
