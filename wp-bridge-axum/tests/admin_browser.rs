@@ -27,6 +27,7 @@ async fn dead(log: &MemoryEventLog, id: &str, sink: &str, error: &str, status: u
         correlation_id: CorrelationId::generate(),
         received_at: SystemTime::now(),
         sinks: vec![SinkName::new(sink)],
+        traceparent: None,
     })
     .await
     .unwrap();

@@ -28,7 +28,7 @@
 //! // Recorded, then the process died before the job was enqueued.
 //! log.record(NewEvent { event: parse_event(body).unwrap(), raw: body.to_vec().into(),
 //!     correlation_id: CorrelationId::generate(), received_at: clock_now(&clock),
-//!     sinks: vec![SinkName::new("slack")] }).await.unwrap();
+//!     sinks: vec![SinkName::new("slack")], traceparent: None }).await.unwrap();
 //!
 //! let reconciler = Reconciler::new(log, queue.clone()).clock(Arc::new(clock.clone()));
 //! assert_eq!(reconciler.sweep().await.unwrap(), 0); // still within the grace period

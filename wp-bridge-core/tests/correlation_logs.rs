@@ -61,6 +61,7 @@ async fn every_log_line_of_a_delivery_carries_the_correlation_id_and_no_payload(
         correlation_id: correlation_id.clone(),
         received_at: SystemClock.now(),
         sinks: vec![SinkName::new("slack")],
+        traceparent: None,
     })
     .await
     .unwrap();

@@ -51,6 +51,7 @@ impl Fixture {
                 correlation_id: correlation_id.clone(),
                 received_at: SystemClock.now(),
                 sinks: sinks.clone(),
+                traceparent: None,
             })
             .await
             .unwrap();

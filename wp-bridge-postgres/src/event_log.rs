@@ -150,12 +150,13 @@ impl EventLog for PgEventLog {
     }
 
     async fn load(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
-        let Some(row) =
-            sqlx::query("SELECT raw, correlation_id, received_at FROM events WHERE event_id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(store_error)?
+        let Some(row) = sqlx::query(
+            "SELECT raw, correlation_id, received_at, traceparent FROM events WHERE event_id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(store_error)?
         else {
             return Ok(None);
         };
@@ -175,6 +176,7 @@ impl EventLog for PgEventLog {
             correlation_id: correlation_id(row.try_get("correlation_id").map_err(store_error)?)?,
             received_at: system_time(row.try_get("received_at").map_err(store_error)?),
             deliveries,
+            traceparent: row.try_get("traceparent").map_err(store_error)?,
         }))
     }
 

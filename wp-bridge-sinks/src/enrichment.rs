@@ -99,6 +99,7 @@ mod tests {
             correlation_id: CorrelationId::generate(),
             sink: SinkName::new("slack"),
             attempt: 1,
+            traceparent: None,
             enrichment: entries
                 .iter()
                 .map(|(k, v)| (SinkName::new(k), v.clone()))

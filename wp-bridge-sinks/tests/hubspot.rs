@@ -77,6 +77,12 @@ async fn requests(server: &MockServer) -> Vec<Request> {
     for request in &requests {
         assert_eq!(header(request, "authorization"), format!("Bearer {TOKEN}"));
         assert_eq!(header(request, "x-request-id"), CORRELATION_ID);
+        let traceparent = header(request, "traceparent");
+        assert!(
+            traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-")
+                && traceparent != TRACEPARENT,
+            "the sender's trace continues with a span of this call: {traceparent}"
+        );
         if !request.body.is_empty() {
             assert_eq!(header(request, "content-type"), "application/json");
         }

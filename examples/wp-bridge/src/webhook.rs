@@ -62,9 +62,11 @@ impl Sink for WebhookSink {
         event: &Event,
         ctx: &DeliveryContext,
     ) -> Result<Delivered, DeliveryError> {
-        let sent = self
-            .client
-            .post(&self.url)
+        let mut request = self.client.post(&self.url);
+        if let Some(traceparent) = ctx.outbound_traceparent() {
+            request = request.header("traceparent", traceparent);
+        }
+        let sent = request
             .header("x-request-id", ctx.correlation_id.as_str())
             .json(&Body {
                 event_id: ctx.event_id.as_str(),

@@ -20,6 +20,7 @@ async fn dead(log: &PgEventLog, id: &str, sink: &str, status: u16) {
         correlation_id: CorrelationId::generate(),
         received_at: SystemTime::now(),
         sinks: vec![SinkName::new(sink)],
+        traceparent: None,
     })
     .await
     .unwrap();

@@ -11,12 +11,15 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
-use common::{free_port, post_all, spawn};
+use common::{free_port, spawn, SECRET};
+use wp_bridge_core::clock::{Clock, SystemClock};
+use wp_bridge_core::signature::SecretSet;
 use wp_bridge_core::testing::eventually;
+use wp_bridge_core::testing::sample_body;
 use wp_bridge_postgres::testing::fresh_schema;
 
-/// A message's text and its `X-Request-Id`.
-type Posted = (String, Option<String>);
+/// A message's text, its `X-Request-Id` and its `traceparent`.
+type Posted = (String, Option<String>, Option<String>);
 
 #[derive(Clone, Default)]
 struct FakeSlack(Arc<Mutex<Vec<Posted>>>);
@@ -26,19 +29,22 @@ async fn incoming(
     headers: HeaderMap,
     Json(body): Json<serde_json::Value>,
 ) -> &'static str {
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     s.0.lock().unwrap().push((
         body["text"].as_str().unwrap_or_default().to_owned(),
-        request_id,
+        header("x-request-id"),
+        header("traceparent"),
     ));
     "ok"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slack_messages_are_posted_with_the_correlation_id() {
+async fn slack_messages_carry_the_correlation_id_and_the_senders_trace() {
     let (_stores, schema) = fresh_schema(2).await;
     let slack = FakeSlack::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -60,7 +66,31 @@ async fn slack_messages_are_posted_with_the_correlation_id() {
             ("WP_BRIDGE_SLACK_WEBHOOK_URL", url),
         ],
     );
-    post_all(port, &["slack-comment".into()], 1).await;
+    let body = sample_body("slack-comment");
+    let now = SystemClock.unix_seconds();
+    let sender_trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let status = eventually(Duration::from_secs(30), || {
+        let body = body.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("http://127.0.0.1:{port}/webhooks/wp"))
+                .header("content-type", "application/json")
+                .header("x-wp-timestamp", now.to_string())
+                .header(
+                    "x-wp-signature",
+                    SecretSet::new([SECRET]).unwrap().sign(now, &body),
+                )
+                .header("x-event-id", "slack-comment")
+                .header("traceparent", sender_trace)
+                .body(body)
+                .send()
+                .await
+                .ok()
+                .map(|r| r.status())
+        }
+    })
+    .await;
+    assert_eq!(status, Some(reqwest::StatusCode::ACCEPTED));
     let posted = eventually(Duration::from_secs(20), || async {
         slack.0.lock().unwrap().first().cloned()
     })

@@ -22,7 +22,7 @@
 //! let id = event.event_id.clone();
 //! let slack = SinkName::new("slack");
 //! log.record(NewEvent { event, raw: body.to_vec().into(), correlation_id: CorrelationId::generate(),
-//!                       received_at: SystemTime::now(), sinks: vec![slack.clone()] }).await.unwrap();
+//!                       received_at: SystemTime::now(), sinks: vec![slack.clone()], traceparent: None }).await.unwrap();
 //! log.begin_attempt(&id, &slack, Duration::from_secs(30)).await.unwrap();
 //! log.finish_attempt(&id, &slack, 1, SystemTime::now(), Duration::ZERO,
 //!     AttemptOutcome::Dead { error: "channel_is_archived".into(), status_code: Some(410) }).await.unwrap();

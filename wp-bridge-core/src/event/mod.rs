@@ -21,11 +21,13 @@
 mod id;
 mod job;
 mod schema;
+mod traceparent;
 mod types;
 
 pub use id::{CorrelationId, EventId, InvalidId, SinkName};
 pub use job::Job;
 pub use schema::{parse_envelope, parse_event, Envelope, FieldError, Limits};
+pub use traceparent::{child_traceparent, parse_traceparent};
 pub use types::{
     CommentAuthor, CommentCreated, Customer, Event, EventData, EventType, LeadCreated, LineItem,
     OrderCreated,

@@ -121,6 +121,7 @@ impl EventLog for MemoryEventLog {
                     correlation_id: event.correlation_id,
                     received_at: event.received_at,
                     deliveries,
+                    traceparent: event.traceparent,
                 },
                 leases: HashMap::new(),
                 attempts: Vec::new(),

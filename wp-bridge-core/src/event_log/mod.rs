@@ -48,6 +48,8 @@ pub struct NewEvent {
     pub received_at: SystemTime,
     /// The sinks it is routed to; one pending delivery each.
     pub sinks: Vec<SinkName>,
+    /// The sender's W3C `traceparent`, continued on outbound calls.
+    pub traceparent: Option<String>,
 }
 
 impl NewEvent {
@@ -158,6 +160,8 @@ pub struct StoredEvent {
     pub received_at: SystemTime,
     /// One per routed sink.
     pub deliveries: Vec<DeliveryRecord>,
+    /// The sender's W3C `traceparent`, if it sent one.
+    pub traceparent: Option<String>,
 }
 
 impl StoredEvent {

@@ -69,6 +69,11 @@ impl Service<Request<ValidatedEvent>> for IngestService {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| CorrelationId::new(v).ok())
             .unwrap_or_else(CorrelationId::generate);
+        let traceparent = parts
+            .headers
+            .get("traceparent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::event::parse_traceparent);
         let event_type = body.event.event_type();
         let span = tracing::info_span!(
             "ingest",
@@ -87,6 +92,7 @@ impl Service<Request<ValidatedEvent>> for IngestService {
                     correlation_id,
                     received_at: this.clock.now(),
                     sinks,
+                    traceparent,
                 };
                 let receipt = new.receipt();
                 let job = Job {

@@ -32,7 +32,7 @@ use crate::event::Event;
 /// let event = parse_event(br#"{"event":"comment.created","event_id":"c-1","site":"https://blog.example",
 ///   "data":{"id":1,"post_id":2,"author":{"name":"Ada"},"content":"Hi","created_at":"2026-12-04T10:00:00Z"}}"#).unwrap();
 /// let ctx = DeliveryContext { event_id: event.event_id.clone(), correlation_id: CorrelationId::generate(),
-///                             sink: SinkName::new("log"), attempt: 1, enrichment: Default::default() };
+///                             sink: SinkName::new("log"), attempt: 1, enrichment: Default::default(), traceparent: None };
 /// sink.deliver(&event, &ctx).await.unwrap();
 /// let written = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
 /// assert_eq!(written.lines().count(), 1);

@@ -33,6 +33,18 @@ pub struct DeliveryContext {
     /// What the event's enrichers (see `WorkerBuilder::enricher`) produced,
     /// by enricher name; empty when there is none or it was skipped.
     pub enrichment: BTreeMap<SinkName, serde_json::Value>,
+    /// The sender's W3C `traceparent`, if it sent one.
+    pub traceparent: Option<String>,
+}
+
+impl DeliveryContext {
+    /// The `traceparent` to send on an outbound call: the sender's trace
+    /// continued with a fresh span id, or none when the sender sent none.
+    pub fn outbound_traceparent(&self) -> Option<String> {
+        self.traceparent
+            .as_deref()
+            .map(crate::event::child_traceparent)
+    }
 }
 
 /// A successful delivery.

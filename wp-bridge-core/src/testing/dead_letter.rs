@@ -45,6 +45,7 @@ async fn record(log: &Arc<dyn EventLog>, clock: &ManualClock, e: &str, sinks: &[
         correlation_id: CorrelationId::generate(),
         received_at: clock.now(),
         sinks: sinks.iter().map(SinkName::new).collect(),
+        traceparent: None,
     })
     .await
     .unwrap();

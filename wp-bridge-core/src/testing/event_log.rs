@@ -34,6 +34,7 @@ fn new_event(id: &str, sinks: &[&str], clock: &ManualClock) -> NewEvent {
         correlation_id: CorrelationId::generate(),
         received_at: clock.now(),
         sinks: sinks.iter().map(SinkName::new).collect(),
+        traceparent: None,
     }
 }
 

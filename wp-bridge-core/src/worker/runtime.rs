@@ -453,6 +453,7 @@ impl Worker {
                         sink: sink_name.clone(),
                         attempt,
                         enrichment,
+                        traceparent: stored.traceparent.clone(),
                     };
                     // A panicking sink is a bug in that sink; it must not take
                     // this worker loop down with it.

@@ -131,6 +131,10 @@ impl Outbound {
         request: reqwest::RequestBuilder,
         ctx: &DeliveryContext,
     ) -> Result<Answer, DeliveryError> {
+        let request = match ctx.outbound_traceparent() {
+            Some(traceparent) => request.header("traceparent", traceparent),
+            None => request,
+        };
         let response = request
             .header("x-request-id", ctx.correlation_id.as_str())
             .send()

@@ -14,6 +14,8 @@ use wp_bridge_core::testing::SharedBuffer;
 
 /// The correlation id every test context carries.
 pub(crate) const CORRELATION_ID: &str = "corr-7f3a9c21";
+/// The sender's W3C trace context the worker would pass on.
+pub(crate) const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// One of the repository's sample events: `comment`, `order` or `lead`.
 pub(crate) fn event(name: &str) -> Event {
@@ -38,6 +40,7 @@ pub(crate) fn ctx(event: &Event) -> DeliveryContext {
         sink: SinkName::new("test"),
         attempt: 1,
         enrichment: BTreeMap::new(),
+        traceparent: Some(TRACEPARENT.into()),
     }
 }
 
