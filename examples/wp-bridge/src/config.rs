@@ -102,7 +102,8 @@ Environment:
   WP_BRIDGE_ALERT_WINDOW_SECS     sliding window (default 300)
   WP_BRIDGE_ALERT_MIN_VOLUME      fewest attempts in the window to alert on (default 20)
   WP_BRIDGE_ALERT_STALL_SECS      nothing delivered this long while jobs wait is a stall (default 600)
-  WP_BRIDGE_MONITOR_INTERVAL_SECS how often gauges are sampled and alerts evaluated (default 10)";
+  WP_BRIDGE_MONITOR_INTERVAL_SECS how often gauges are sampled and alerts evaluated (default 10)
+  WP_BRIDGE_OTLP_ENDPOINT         OpenTelemetry collector for wp-bridge's spans, e.g. http://127.0.0.1:4318 (`otlp` builds)";
 
 fn parse<T: FromStr>(
     env: &impl Fn(&str) -> Option<String>,

@@ -13,6 +13,8 @@
 mod config;
 mod dlq;
 mod observability;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod sinks;
 mod webhook;
 
@@ -108,38 +110,91 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    init_logging(config.log_json);
+    let logging = init_logging(config.log_json);
     let role = match cli.command {
         Command::Serve => Role::Serve,
         Command::Worker => Role::Worker,
         Command::All => Role::All,
         Command::Dlq(command) => {
-            if let Err(err) = dead_letters(command, config).await {
+            let result = dead_letters(command, config).await;
+            logging.shutdown();
+            if let Err(err) = result {
                 eprintln!("error: {err}");
                 std::process::exit(1);
             }
             return;
         }
     };
-    if let Err(err) = run(role, config).await {
+    let result = run(role, config).await;
+    if let Err(err) = &result {
         tracing::error!("{err}");
+    }
+    // Off the async runtime: the OTLP exporter flushes with a blocking client.
+    tokio::task::spawn_blocking(move || logging.shutdown())
+        .await
+        .ok();
+    if let Err(err) = result {
         eprintln!("error: {err}");
         std::process::exit(1);
     }
 }
 
-fn init_logging(json: bool) {
+/// What must be flushed before exit.
+struct Logging {
+    #[cfg(feature = "otlp")]
+    otlp: Option<otlp::Exporter>,
+}
+
+impl Logging {
+    fn shutdown(self) {
+        #[cfg(feature = "otlp")]
+        if let Some(exporter) = self.otlp {
+            exporter.shutdown();
+        }
+    }
+}
+
+fn init_logging(json: bool) -> Logging {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::Layer as _;
+    // RUST_LOG filters what is printed; exported spans have their own level.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        logs.json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .init();
-    } else {
-        logs.init();
+    let printed: Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync> =
+        if json {
+            tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(true)
+                .with_writer(std::io::stderr)
+                .boxed()
+        } else {
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .boxed()
+        };
+    let registry = tracing_subscriber::registry().with(printed.with_filter(filter));
+    #[cfg(feature = "otlp")]
+    {
+        let endpoint = std::env::var("WP_BRIDGE_OTLP_ENDPOINT")
+            .ok()
+            .filter(|e| !e.is_empty());
+        let (layer, exporter) = match endpoint.as_deref().map(otlp::layer) {
+            Some(Ok((layer, exporter))) => (Some(layer), Some(exporter)),
+            Some(Err(err)) => {
+                eprintln!("error: {err}");
+                std::process::exit(2);
+            }
+            None => (None, None),
+        };
+        let level = tracing_subscriber::filter::LevelFilter::INFO;
+        registry.with(layer.map(|l| l.with_filter(level))).init();
+        Logging { otlp: exporter }
+    }
+    #[cfg(not(feature = "otlp"))]
+    {
+        registry.init();
+        Logging {}
     }
 }
 
