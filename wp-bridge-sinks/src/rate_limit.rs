@@ -161,6 +161,7 @@ type Gcra = governor::RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddl
 pub struct RateLimiter {
     gcra: Arc<Gcra>,
     limit: SinkRateLimit,
+    label: &'static str,
 }
 
 impl fmt::Debug for RateLimiter {
@@ -184,7 +185,15 @@ impl RateLimiter {
         Self {
             gcra: Arc::new(governor::RateLimiter::direct_with_clock(quota, clock)),
             limit,
+            label: "sink",
         }
+    }
+
+    /// Names the sink in the `wp_bridge_rate_limit_wait_seconds` metric.
+    #[must_use]
+    pub fn labelled(mut self, sink: &'static str) -> Self {
+        self.label = sink;
+        self
     }
 
     /// The pace this limiter enforces.
@@ -208,6 +217,11 @@ impl RateLimiter {
                     }
                     // Several waiters may wake for one permit; the losers
                     // check again and wait for the next one.
+                    metrics::histogram!(
+                        wp_bridge_core::metrics::RATE_LIMIT_WAIT_SECONDS,
+                        "sink" => self.label
+                    )
+                    .record(wait.as_secs_f64());
                     tokio::time::sleep(wait).await;
                     waited += wait;
                 }

@@ -111,6 +111,9 @@ fn init_logging(json: bool) {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            // Every line carries the whole span stack: correlation_id and
+            // event_id live on the outer `ingest` / `job` spans.
+            .with_span_list(true)
             .init();
     } else {
         builder.init();

@@ -166,6 +166,9 @@ fn init_logging(json: bool) -> Logging {
                 .json()
                 .flatten_event(true)
                 .with_current_span(true)
+                // Every line carries the whole span stack: correlation_id and
+                // event_id live on the outer `ingest` / `job` spans.
+                .with_span_list(true)
                 .with_writer(std::io::stderr)
                 .boxed()
         } else {

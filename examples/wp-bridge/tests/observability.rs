@@ -259,3 +259,71 @@ async fn a_failure_rate_alert_is_sent_once_then_recovered_once() {
     );
     assert_eq!(recovered(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_json_log_line_of_an_events_journey_carries_its_correlation_id() {
+    let (_stores, schema) = fresh_schema(2).await;
+    let (receiver, webhook) = Receiver::start().await;
+    let port = free_port();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_wp-bridge"));
+    command
+        .arg("all")
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            wp_bridge_postgres::testing::test_database_url(),
+        )
+        .env("WP_BRIDGE_PG_SCHEMA", &schema)
+        .env("WP_BRIDGE_SECRETS", SECRET)
+        .env("WP_BRIDGE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("WP_BRIDGE_WEBHOOK_URL", webhook)
+        .env("WP_BRIDGE_METRICS_LISTEN", "off")
+        .env("WP_BRIDGE_LOG_JSON", "true")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().unwrap();
+    let client = reqwest::Client::new();
+    assert_eq!(
+        post_event(&client, port, "journey").await,
+        reqwest::StatusCode::ACCEPTED
+    );
+    assert!(receiver.wait_for_distinct(1, Duration::from_secs(20)).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.start_kill().unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    let journey: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|l| l.to_string().contains("\"event_id\":\"journey\""))
+        .collect();
+    assert!(journey.len() >= 2, "too few lines about the event: {logs}");
+    let ids: std::collections::HashSet<String> = journey
+        .iter()
+        .map(|l| {
+            let text = l.to_string();
+            let start = text
+                .find("\"correlation_id\":\"")
+                .expect("a line without a correlation id")
+                + 18;
+            text[start..start + text[start..].find('"').unwrap()].to_owned()
+        })
+        .collect();
+    assert_eq!(
+        ids.len(),
+        1,
+        "one correlation id across the journey: {ids:?}"
+    );
+    let text = logs.to_string();
+    assert!(
+        text.contains("event accepted") && text.contains("\"delivered\""),
+        "gateway and worker lines: {text}"
+    );
+    assert!(!text.contains(SECRET), "the secret reached the logs");
+    assert!(
+        !text.contains("Great post!"),
+        "the payload reached the logs"
+    );
+}

@@ -227,7 +227,7 @@ impl HubSpotSink {
     /// Must be called within a tokio runtime.
     pub fn new(config: HubSpotConfig) -> Result<Self, Error> {
         config.rate_limit.validate("HubSpot rate limit")?;
-        let limiter = RateLimiter::new(config.rate_limit);
+        let limiter = RateLimiter::new(config.rate_limit).labelled("hubspot");
         Self::with_limiter(config, limiter)
     }
 

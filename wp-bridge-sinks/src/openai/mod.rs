@@ -310,7 +310,7 @@ impl OpenAiSink {
         // The latency budget bounds each call; the client timeout is only a
         // backstop should the budget's timer not be polled.
         let timeout = config.latency_budget + Duration::from_secs(5);
-        let limiter = RateLimiter::new(config.rate_limit);
+        let limiter = RateLimiter::new(config.rate_limit).labelled("openai");
         Ok(Self {
             inner: Arc::new(Inner {
                 url,

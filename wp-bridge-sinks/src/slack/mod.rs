@@ -112,7 +112,7 @@ impl SlackSink {
     /// runtime.
     pub fn new(config: SlackConfig) -> Result<Self, Error> {
         config.rate_limit.validate("Slack rate limit")?;
-        let limiter = RateLimiter::new(config.rate_limit);
+        let limiter = RateLimiter::new(config.rate_limit).labelled("slack");
         Self::with_limiter(config, limiter)
     }
 
