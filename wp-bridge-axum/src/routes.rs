@@ -1,5 +1,6 @@
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::routing::post;
@@ -8,6 +9,7 @@ use http::{header, HeaderName, HeaderValue};
 use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use wp_bridge_core::layer::ip_allowlist::ClientAddr;
 use wp_bridge_core::{ErrorCode, GatewayService, Rejection};
 
 use crate::health::{health_router, ReadinessCheck};
@@ -53,7 +55,16 @@ pub fn router_with_readiness(
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn ingest(State(gateway): State<GatewayService>, request: Request) -> Response {
+async fn ingest(State(gateway): State<GatewayService>, mut request: Request) -> Response {
+    // The IP allowlist reads the peer from ClientAddr; serve the router with
+    // `into_make_service_with_connect_info::<SocketAddr>()` to provide it.
+    if let Some(ConnectInfo(peer)) = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .copied()
+    {
+        request.extensions_mut().insert(ClientAddr(peer));
+    }
     let response = match gateway.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},

@@ -11,11 +11,13 @@ use crate::event_log::EventLog;
 use crate::idempotency::IdempotencyStore;
 use crate::layer::backpressure::Backpressure;
 use crate::layer::dedupe::Dedupe;
+use crate::layer::ip_allowlist::IpAllowlist;
 use crate::layer::record_metrics::RecordMetrics;
 use crate::layer::validate_event::ValidateEvent;
 use crate::layer::verify_signature::{VerifySignature, DEFAULT_BODY_LIMIT};
 use crate::layer::{
-    BackpressureLayer, DedupeLayer, RecordMetricsLayer, ValidateEventLayer, VerifySignatureLayer,
+    BackpressureLayer, DedupeLayer, IpAllowlistLayer, RecordMetricsLayer, ValidateEventLayer,
+    VerifySignatureLayer,
 };
 use crate::queue::Queue;
 use crate::routing::Routes;
@@ -25,7 +27,7 @@ use crate::signature::{SecretSet, DEFAULT_TOLERANCE};
 /// The complete ingest service: a `tower::Service<http::Request<B>>`
 /// answering [`GatewayResponse`](crate::response::GatewayResponse)s.
 pub type GatewayService =
-    RecordMetrics<VerifySignature<ValidateEvent<Backpressure<Dedupe<IngestService>>>>>;
+    RecordMetrics<IpAllowlist<VerifySignature<ValidateEvent<Backpressure<Dedupe<IngestService>>>>>>;
 
 /// Default queue bound before the gateway answers 503.
 pub const DEFAULT_MAX_QUEUE_DEPTH: u64 = 10_000;
@@ -88,6 +90,7 @@ pub struct GatewayBuilder {
     limits: Limits,
     routes: Routes,
     clock: SharedClock,
+    ip_allowlist: IpAllowlistLayer,
 }
 
 impl GatewayBuilder {
@@ -104,6 +107,7 @@ impl GatewayBuilder {
             limits: Limits::default(),
             routes: Routes::new(),
             clock: SystemClock::shared(),
+            ip_allowlist: IpAllowlistLayer::default(),
         }
     }
 
@@ -150,6 +154,12 @@ impl GatewayBuilder {
         self
     }
 
+    /// Accepts requests only from these networks (default: from anyone).
+    pub fn ip_allowlist(mut self, allowlist: IpAllowlistLayer) -> Self {
+        self.ip_allowlist = allowlist;
+        self
+    }
+
     /// Which sinks each event type goes to.
     pub fn routes(mut self, routes: Routes) -> Self {
         self.routes = routes;
@@ -180,7 +190,9 @@ impl GatewayBuilder {
             .tolerance(self.tolerance)
             .body_limit(self.body_limit)
             .clock(self.clock);
-        RecordMetricsLayer
-            .layer(verify.layer(validate.layer(backpressure.layer(dedupe.layer(ingest)))))
+        RecordMetricsLayer.layer(
+            self.ip_allowlist
+                .layer(verify.layer(validate.layer(backpressure.layer(dedupe.layer(ingest))))),
+        )
     }
 }

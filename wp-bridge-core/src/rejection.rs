@@ -58,6 +58,8 @@ pub enum ErrorCode {
     InvalidRequest,
     /// An admin request without the right token.
     Unauthorized,
+    /// The client's address is not on the allowlist.
+    IpNotAllowed,
 }
 
 impl ErrorCode {
@@ -82,6 +84,7 @@ impl ErrorCode {
             Self::StorageUnavailable => "storage_unavailable",
             Self::InvalidRequest => "invalid_request",
             Self::Unauthorized => "unauthorized",
+            Self::IpNotAllowed => "ip_not_allowed",
         }
     }
 
@@ -99,6 +102,7 @@ impl ErrorCode {
                 StatusCode::UNAUTHORIZED
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::IpNotAllowed => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

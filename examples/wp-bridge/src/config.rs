@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use wp_bridge::core::event::EventType;
+use wp_bridge::core::layer::IpAllowlistLayer;
 use wp_bridge::core::monitor::AlertConfig;
 use wp_bridge::core::routing::Routes;
 use wp_bridge::core::signature::SecretSet;
@@ -69,6 +70,7 @@ pub(crate) struct Config {
     pub(crate) alert_webhook: Option<String>,
     pub(crate) alerts: AlertConfig,
     pub(crate) monitor_interval: Duration,
+    pub(crate) ip_allowlist: IpAllowlistLayer,
 }
 
 /// The variables, for `--help` and the docs.
@@ -103,6 +105,8 @@ Environment:
   WP_BRIDGE_ALERT_MIN_VOLUME      fewest attempts in the window to alert on (default 20)
   WP_BRIDGE_ALERT_STALL_SECS      nothing delivered this long while jobs wait is a stall (default 600)
   WP_BRIDGE_MONITOR_INTERVAL_SECS how often gauges are sampled and alerts evaluated (default 10)
+  WP_BRIDGE_IP_ALLOWLIST          accept ingest only from these networks, comma-separated CIDRs (default: anyone)
+  WP_BRIDGE_TRUSTED_PROXIES       proxies whose X-Forwarded-For / Forwarded are believed, comma-separated CIDRs
   WP_BRIDGE_OTLP_ENDPOINT         OpenTelemetry collector for wp-bridge's spans, e.g. http://127.0.0.1:4318 (`otlp` builds)";
 
 fn parse<T: FromStr>(
@@ -306,6 +310,22 @@ impl Config {
                 stall_after: secs(&env, "WP_BRIDGE_ALERT_STALL_SECS", 600)?,
             },
             monitor_interval: secs(&env, "WP_BRIDGE_MONITOR_INTERVAL_SECS", 10)?,
+            ip_allowlist: {
+                let list = |var: &'static str| -> Vec<String> {
+                    nonempty(var)
+                        .map(|v| {
+                            v.split(',')
+                                .map(|n| n.trim().to_owned())
+                                .filter(|n| !n.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                IpAllowlistLayer::new(list("WP_BRIDGE_IP_ALLOWLIST"))
+                    .map_err(|e| error("WP_BRIDGE_IP_ALLOWLIST", e.to_string()))?
+                    .trusted_proxies(list("WP_BRIDGE_TRUSTED_PROXIES"))
+                    .map_err(|e| error("WP_BRIDGE_TRUSTED_PROXIES", e.to_string()))?
+            },
         })
     }
 

@@ -283,6 +283,7 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             .tolerance(config.tolerance)
             .body_limit(config.body_limit)
             .max_queue_depth(config.max_queue_depth)
+            .ip_allowlist(config.ip_allowlist.clone())
             .routes(routes)
             .build(
                 Arc::new(stores.idempotency_store(clock.clone())),
@@ -301,7 +302,8 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             config.listen
         );
         let stop = shutdown.clone();
-        let app = wp_bridge::axum::router_with_readiness(gateway, checks.clone());
+        let app = wp_bridge::axum::router_with_readiness(gateway, checks.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tasks.spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move { stop.cancelled().await })

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! RecordMetricsLayer     counts accepted / duplicate / rejected{reason}, times each answer
+//! IpAllowlistLayer       403 ip_not_allowed, before the body is touched
 //! VerifySignatureLayer   415, 413, 400 missing/invalid headers, 401; reads the body (bounded)
 //! ValidateEventLayer     400 invalid_json / event_id_mismatch / invalid_event, 422
 //! BackpressureLayer      503 overloaded + Retry-After when the queue is over its bound
@@ -18,6 +19,7 @@
 
 pub mod backpressure;
 pub mod dedupe;
+pub mod ip_allowlist;
 pub mod record_metrics;
 pub mod validate_event;
 pub mod verify_signature;
@@ -30,6 +32,7 @@ use crate::response::GatewayResponse;
 
 pub use backpressure::BackpressureLayer;
 pub use dedupe::DedupeLayer;
+pub use ip_allowlist::IpAllowlistLayer;
 pub use record_metrics::RecordMetricsLayer;
 pub use validate_event::{ValidateEventLayer, ValidatedEvent};
 pub use verify_signature::{VerifiedBody, VerifySignatureLayer};
