@@ -29,7 +29,9 @@ pub mod admin;
 mod error;
 mod health;
 mod routes;
+pub mod server;
 
 pub use error::ApiError;
 pub use health::{health_router, ReadinessCheck};
-pub use routes::{router, router_with_readiness, INGEST_PATH};
+pub use routes::{router, router_with, router_with_readiness, RouterOptions, INGEST_PATH};
+pub use server::{serve, ServerLimits};

@@ -2,6 +2,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
@@ -27,7 +28,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// generated otherwise), echoed in the response; an accepted event keeps it
 /// as its correlation id.
 pub fn router(gateway: GatewayService) -> Router {
-    router_with_readiness(gateway, Vec::new())
+    router_with(gateway, RouterOptions::default())
 }
 
 /// [`router`] with `/readyz` answering 503 while any of `checks` fails.
@@ -35,13 +36,62 @@ pub fn router_with_readiness(
     gateway: GatewayService,
     checks: Vec<Arc<dyn ReadinessCheck>>,
 ) -> Router {
+    router_with(
+        gateway,
+        RouterOptions {
+            readiness: checks,
+            ..RouterOptions::default()
+        },
+    )
+}
+
+/// Options of [`router_with`].
+#[derive(Clone)]
+pub struct RouterOptions {
+    /// Checks behind `/readyz` (none: always ready).
+    pub readiness: Vec<Arc<dyn ReadinessCheck>>,
+    /// Longest an ingest request may take, body included; a sender still
+    /// trickling its body then gets 408 `request_timeout` (default 30 s).
+    pub request_timeout: Duration,
+}
+
+impl Default for RouterOptions {
+    fn default() -> Self {
+        Self {
+            readiness: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl std::fmt::Debug for RouterOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouterOptions")
+            .field("readiness", &self.readiness.len())
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+struct IngestState {
+    gateway: GatewayService,
+    timeout: Duration,
+}
+
+/// The gateway's routes with `options`.
+pub fn router_with(gateway: GatewayService, options: RouterOptions) -> Router {
+    let state = IngestState {
+        gateway,
+        timeout: options.request_timeout,
+    };
     Router::new()
         .route(
             INGEST_PATH,
             post(ingest).fallback(|| async { method_not_allowed("POST") }),
         )
-        .with_state(gateway)
-        .merge(health_router(checks))
+        .with_state(state)
+        .merge(health_router(options.readiness))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -55,7 +105,7 @@ pub fn router_with_readiness(
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn ingest(State(gateway): State<GatewayService>, mut request: Request) -> Response {
+async fn ingest(State(state): State<IngestState>, mut request: Request) -> Response {
     // The IP allowlist reads the peer from ClientAddr; serve the router with
     // `into_make_service_with_connect_info::<SocketAddr>()` to provide it.
     if let Some(ConnectInfo(peer)) = request
@@ -65,9 +115,17 @@ async fn ingest(State(gateway): State<GatewayService>, mut request: Request) -> 
     {
         request.extensions_mut().insert(ClientAddr(peer));
     }
-    let response = match gateway.oneshot(request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+    let response = match tokio::time::timeout(state.timeout, state.gateway.oneshot(request)).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(never)) => match never {},
+        // Nothing is stored by a request cut short here: the body had not
+        // been read, or a store call did not finish (its transaction rolls
+        // back; a claim expires).
+        Err(_) => Rejection::new(
+            ErrorCode::RequestTimeout,
+            "the request did not arrive in time",
+        )
+        .into_response(),
     };
     if let Some(rejection) = response.extensions().get::<Rejection>() {
         tracing::info!(

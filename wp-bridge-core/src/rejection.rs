@@ -60,6 +60,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The client's address is not on the allowlist.
     IpNotAllowed,
+    /// The request (its body, most likely) did not arrive in time.
+    RequestTimeout,
 }
 
 impl ErrorCode {
@@ -85,6 +87,7 @@ impl ErrorCode {
             Self::InvalidRequest => "invalid_request",
             Self::Unauthorized => "unauthorized",
             Self::IpNotAllowed => "ip_not_allowed",
+            Self::RequestTimeout => "request_timeout",
         }
     }
 
@@ -103,6 +106,7 @@ impl ErrorCode {
             }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::IpNotAllowed => StatusCode::FORBIDDEN,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use wp_bridge::axum::ServerLimits;
 use wp_bridge::core::event::EventType;
 use wp_bridge::core::layer::IpAllowlistLayer;
 use wp_bridge::core::monitor::AlertConfig;
@@ -71,6 +72,8 @@ pub(crate) struct Config {
     pub(crate) alerts: AlertConfig,
     pub(crate) monitor_interval: Duration,
     pub(crate) ip_allowlist: IpAllowlistLayer,
+    pub(crate) server_limits: ServerLimits,
+    pub(crate) request_timeout: Duration,
 }
 
 /// The variables, for `--help` and the docs.
@@ -107,6 +110,10 @@ Environment:
   WP_BRIDGE_MONITOR_INTERVAL_SECS how often gauges are sampled and alerts evaluated (default 10)
   WP_BRIDGE_IP_ALLOWLIST          accept ingest only from these networks, comma-separated CIDRs (default: anyone)
   WP_BRIDGE_TRUSTED_PROXIES       proxies whose X-Forwarded-For / Forwarded are believed, comma-separated CIDRs
+  WP_BRIDGE_HEADER_READ_TIMEOUT_SECS  deadline for a request's head (default 5; slowloris)
+  WP_BRIDGE_REQUEST_TIMEOUT_SECS  deadline for a whole ingest request, body included (default 30; then 408)
+  WP_BRIDGE_MAX_HEADER_BYTES      largest request head (default 16384; then 431)
+  WP_BRIDGE_MAX_CONNECTIONS       connections open at once on the public port (default 1024)
   WP_BRIDGE_OTLP_ENDPOINT         OpenTelemetry collector for wp-bridge's spans, e.g. http://127.0.0.1:4318 (`otlp` builds)";
 
 fn parse<T: FromStr>(
@@ -326,6 +333,23 @@ impl Config {
                     .trusted_proxies(list("WP_BRIDGE_TRUSTED_PROXIES"))
                     .map_err(|e| error("WP_BRIDGE_TRUSTED_PROXIES", e.to_string()))?
             },
+            server_limits: ServerLimits {
+                header_read_timeout: secs(&env, "WP_BRIDGE_HEADER_READ_TIMEOUT_SECS", 5)?,
+                max_header_bytes: parse(
+                    &env,
+                    "WP_BRIDGE_MAX_HEADER_BYTES",
+                    16 * 1024,
+                    "a number of bytes",
+                )?,
+                max_connections: parse(
+                    &env,
+                    "WP_BRIDGE_MAX_CONNECTIONS",
+                    1024,
+                    "a number of connections",
+                )?,
+                ..ServerLimits::default()
+            },
+            request_timeout: secs(&env, "WP_BRIDGE_REQUEST_TIMEOUT_SECS", 30)?,
         })
     }
 

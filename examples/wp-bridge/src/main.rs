@@ -302,11 +302,16 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             config.listen
         );
         let stop = shutdown.clone();
-        let app = wp_bridge::axum::router_with_readiness(gateway, checks.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = wp_bridge::axum::router_with(
+            gateway,
+            wp_bridge::axum::RouterOptions {
+                readiness: checks.clone(),
+                request_timeout: config.request_timeout,
+            },
+        );
+        let limits = config.server_limits;
         tasks.spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
+            wp_bridge::axum::serve(listener, app, limits, async move { stop.cancelled().await })
                 .await
                 .map_err(AppError::Serve)
         });
