@@ -18,6 +18,8 @@ use crate::ApiError;
 
 /// Where WordPress posts events.
 pub const INGEST_PATH: &str = "/webhooks/wp";
+/// Where Standard Webhooks senders post events.
+pub const STANDARD_WEBHOOKS_PATH: &str = "/webhooks/standard";
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -53,6 +55,9 @@ pub struct RouterOptions {
     /// Longest an ingest request may take, body included; a sender still
     /// trickling its body then gets 408 `request_timeout` (default 30 s).
     pub request_timeout: Duration,
+    /// A second gateway for Standard Webhooks senders, served at
+    /// `POST /webhooks/standard` (built with `GatewayBuilder::standard_webhooks`).
+    pub standard_webhooks: Option<GatewayService>,
 }
 
 impl Default for RouterOptions {
@@ -60,6 +65,7 @@ impl Default for RouterOptions {
         Self {
             readiness: Vec::new(),
             request_timeout: Duration::from_secs(30),
+            standard_webhooks: None,
         }
     }
 }
@@ -85,12 +91,27 @@ pub fn router_with(gateway: GatewayService, options: RouterOptions) -> Router {
         gateway,
         timeout: options.request_timeout,
     };
-    Router::new()
+    let mut routes = Router::new()
         .route(
             INGEST_PATH,
             post(ingest).fallback(|| async { method_not_allowed("POST") }),
         )
-        .with_state(state)
+        .with_state(state);
+    if let Some(standard) = options.standard_webhooks {
+        let state = IngestState {
+            gateway: standard,
+            timeout: options.request_timeout,
+        };
+        routes = routes.merge(
+            Router::new()
+                .route(
+                    STANDARD_WEBHOOKS_PATH,
+                    post(ingest).fallback(|| async { method_not_allowed("POST") }),
+                )
+                .with_state(state),
+        );
+    }
+    routes
         .merge(health_router(options.readiness))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

@@ -14,6 +14,7 @@ use crate::layer::dedupe::Dedupe;
 use crate::layer::ip_allowlist::IpAllowlist;
 use crate::layer::record_metrics::RecordMetrics;
 use crate::layer::validate_event::ValidateEvent;
+use crate::layer::verify_signature::Scheme;
 use crate::layer::verify_signature::{VerifySignature, DEFAULT_BODY_LIMIT};
 use crate::layer::{
     BackpressureLayer, DedupeLayer, IpAllowlistLayer, RecordMetricsLayer, ValidateEventLayer,
@@ -22,7 +23,7 @@ use crate::layer::{
 use crate::queue::Queue;
 use crate::routing::Routes;
 use crate::service::IngestService;
-use crate::signature::{SecretSet, DEFAULT_TOLERANCE};
+use crate::signature::{SecretSet, SignatureVerifier, StandardWebhooksVerifier, DEFAULT_TOLERANCE};
 
 /// The complete ingest service: a `tower::Service<http::Request<B>>`
 /// answering [`GatewayResponse`](crate::response::GatewayResponse)s.
@@ -80,7 +81,7 @@ pub const DEFAULT_MAX_QUEUE_DEPTH: u64 = 10_000;
 #[derive(Debug)]
 #[must_use]
 pub struct GatewayBuilder {
-    secrets: SecretSet,
+    scheme: Scheme,
     tolerance: Duration,
     body_limit: usize,
     max_queue_depth: u64,
@@ -96,8 +97,22 @@ pub struct GatewayBuilder {
 impl GatewayBuilder {
     /// A gateway verifying with `secrets`, all other settings at their defaults.
     pub fn new(secrets: SecretSet) -> Self {
-        Self {
+        Self::with_scheme(Scheme::WordPress(SignatureVerifier::new(secrets)))
+    }
+
+    /// A gateway for Standard Webhooks senders (`webhook-id`,
+    /// `webhook-timestamp`, `webhook-signature`), with `whsec_` secrets
+    /// parsed by [`SecretSet::from_standard_webhooks`].
+    pub fn standard_webhooks(secrets: SecretSet) -> Self {
+        Self::with_scheme(Scheme::StandardWebhooks(StandardWebhooksVerifier::new(
             secrets,
+        )))
+    }
+
+    /// A gateway verifying with `scheme`.
+    pub fn with_scheme(scheme: Scheme) -> Self {
+        Self {
+            scheme,
             tolerance: DEFAULT_TOLERANCE,
             body_limit: DEFAULT_BODY_LIMIT,
             max_queue_depth: DEFAULT_MAX_QUEUE_DEPTH,
@@ -186,7 +201,7 @@ impl GatewayBuilder {
         let backpressure = BackpressureLayer::new(queue, self.max_queue_depth)
             .retry_after(self.overload_retry_after);
         let validate = ValidateEventLayer::new().limits(self.limits);
-        let verify = VerifySignatureLayer::new(self.secrets)
+        let verify = VerifySignatureLayer::with_scheme(self.scheme)
             .tolerance(self.tolerance)
             .body_limit(self.body_limit)
             .clock(self.clock);

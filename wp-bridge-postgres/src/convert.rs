@@ -32,9 +32,11 @@ pub(crate) fn status_code(value: Option<i32>) -> Option<u16> {
     value.and_then(|v| u16::try_from(v).ok())
 }
 
-/// Rebuilds the typed event from the stored bytes. They passed validation at
-/// ingest, possibly under other size limits, so none are applied here.
-pub(crate) fn event(raw: &[u8]) -> Result<Event, StoreError> {
+/// Rebuilds the typed event from the stored bytes and its recorded id. They
+/// passed validation at ingest, possibly under other size limits, so none are
+/// applied here; a body that took its id from a signed header (Standard
+/// Webhooks) gets it back the same way.
+pub(crate) fn event(raw: &[u8], id: &str) -> Result<Event, StoreError> {
     let unbounded = Limits {
         max_depth: 64,
         max_short_text: usize::MAX,
@@ -43,7 +45,10 @@ pub(crate) fn event(raw: &[u8]) -> Result<Event, StoreError> {
         max_lead_fields: usize::MAX,
     };
     parse_envelope(raw, unbounded)
-        .and_then(|envelope| envelope.into_event())
+        .and_then(|mut envelope| {
+            envelope.fill_signed_defaults(id.as_bytes());
+            envelope.into_event()
+        })
         .map_err(|rejection| {
             StoreError::Corrupt(format!("stored event no longer parses: {rejection}"))
         })

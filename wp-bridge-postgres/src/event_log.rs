@@ -171,7 +171,7 @@ impl EventLog for PgEventLog {
                 .map(delivery)
                 .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(StoredEvent {
-            event: event(&raw)?,
+            event: event(&raw, id.as_str())?,
             raw: Bytes::from(raw),
             correlation_id: correlation_id(row.try_get("correlation_id").map_err(store_error)?)?,
             received_at: system_time(row.try_get("received_at").map_err(store_error)?),

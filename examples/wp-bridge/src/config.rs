@@ -74,6 +74,7 @@ pub(crate) struct Config {
     pub(crate) ip_allowlist: IpAllowlistLayer,
     pub(crate) server_limits: ServerLimits,
     pub(crate) request_timeout: Duration,
+    pub(crate) standard_webhook_secrets: Option<SecretSet>,
 }
 
 /// The variables, for `--help` and the docs.
@@ -114,6 +115,7 @@ Environment:
   WP_BRIDGE_REQUEST_TIMEOUT_SECS  deadline for a whole ingest request, body included (default 30; then 408)
   WP_BRIDGE_MAX_HEADER_BYTES      largest request head (default 16384; then 431)
   WP_BRIDGE_MAX_CONNECTIONS       connections open at once on the public port (default 1024)
+  WP_BRIDGE_STANDARD_WEBHOOK_SECRETS  whsec_ secrets (comma-separated): also accept Standard Webhooks senders at POST /webhooks/standard
   WP_BRIDGE_OTLP_ENDPOINT         OpenTelemetry collector for wp-bridge's spans, e.g. http://127.0.0.1:4318 (`otlp` builds)";
 
 fn parse<T: FromStr>(
@@ -350,6 +352,12 @@ impl Config {
                 ..ServerLimits::default()
             },
             request_timeout: secs(&env, "WP_BRIDGE_REQUEST_TIMEOUT_SECS", 30)?,
+            standard_webhook_secrets: nonempty("WP_BRIDGE_STANDARD_WEBHOOK_SECRETS")
+                .map(|s| {
+                    SecretSet::from_standard_webhooks(&s)
+                        .map_err(|e| error("WP_BRIDGE_STANDARD_WEBHOOK_SECRETS", e.to_string()))
+                })
+                .transpose()?,
         })
     }
 

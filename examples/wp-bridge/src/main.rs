@@ -279,17 +279,25 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             .routes
             .clone()
             .unwrap_or_else(|| sinks.default_routes());
-        let gateway = GatewayBuilder::new(secrets)
-            .tolerance(config.tolerance)
-            .body_limit(config.body_limit)
-            .max_queue_depth(config.max_queue_depth)
-            .ip_allowlist(config.ip_allowlist.clone())
-            .routes(routes)
-            .build(
-                Arc::new(stores.idempotency_store(clock.clone())),
-                log.clone(),
-                queue.clone(),
-            );
+        // One stack per accepted signing scheme, over the same stores.
+        let build = |builder: GatewayBuilder| {
+            builder
+                .tolerance(config.tolerance)
+                .body_limit(config.body_limit)
+                .max_queue_depth(config.max_queue_depth)
+                .ip_allowlist(config.ip_allowlist.clone())
+                .routes(routes.clone())
+                .build(
+                    Arc::new(stores.idempotency_store(clock.clone())),
+                    log.clone(),
+                    queue.clone(),
+                )
+        };
+        let gateway = build(GatewayBuilder::new(secrets));
+        let standard_webhooks = config
+            .standard_webhook_secrets
+            .take()
+            .map(|secrets| build(GatewayBuilder::standard_webhooks(secrets)));
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| AppError::Bind {
@@ -307,6 +315,7 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             wp_bridge::axum::RouterOptions {
                 readiness: checks.clone(),
                 request_timeout: config.request_timeout,
+                standard_webhooks,
             },
         );
         let limits = config.server_limits;

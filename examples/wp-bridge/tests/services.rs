@@ -106,3 +106,64 @@ async fn slack_messages_carry_the_correlation_id_and_the_senders_trace() {
         "X-Request-Id carries the correlation id"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standard_webhooks_sender_is_accepted_on_its_own_route() {
+    let (_stores, schema) = fresh_schema(2).await;
+    let slack = FakeSlack::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/XXXX",
+        listener.local_addr().unwrap()
+    );
+    let app = Router::new()
+        .route("/services/T000/B000/XXXX", post(incoming))
+        .with_state(slack.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let port = free_port();
+    let _app = spawn(
+        "all",
+        &schema,
+        &[
+            ("WP_BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
+            ("WP_BRIDGE_SLACK_WEBHOOK_URL", url),
+            ("WP_BRIDGE_STANDARD_WEBHOOK_SECRETS", secret.into()),
+        ],
+    );
+    let body = String::from_utf8(sample_body("ignored"))
+        .unwrap()
+        .replace(r#""event_id":"ignored","#, "")
+        .into_bytes();
+    let now = SystemClock.unix_seconds();
+    let signature = SecretSet::from_standard_webhooks(secret)
+        .unwrap()
+        .sign_segments(&[b"msg_standard_1", now.to_string().as_bytes(), &body]);
+    let status = eventually(Duration::from_secs(30), || {
+        let body = body.clone();
+        let signature = signature.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("http://127.0.0.1:{port}/webhooks/standard"))
+                .header("content-type", "application/json")
+                .header("webhook-id", "msg_standard_1")
+                .header("webhook-timestamp", now.to_string())
+                .header("webhook-signature", format!("v1,{signature}"))
+                .body(body)
+                .send()
+                .await
+                .ok()
+                .map(|r| r.status())
+        }
+    })
+    .await;
+    assert_eq!(status, Some(reqwest::StatusCode::ACCEPTED));
+    let posted = eventually(Duration::from_secs(20), || async {
+        slack.0.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert!(
+        posted.is_some_and(|p| p.0.contains("Ada")),
+        "delivered to Slack"
+    );
+}

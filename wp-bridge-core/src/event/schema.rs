@@ -98,6 +98,22 @@ pub fn parse_event(body: &[u8]) -> Result<Event, Rejection> {
 }
 
 impl Envelope {
+    /// For schemes that sign the event id: takes `event_id` from the signed
+    /// header when the body has none, and the event type from `type` when
+    /// the body has no `event` (the Standard Webhooks envelope).
+    pub fn fill_signed_defaults(&mut self, signed_id: &[u8]) {
+        if !self.root.contains_key("event_id") {
+            if let Ok(id) = std::str::from_utf8(signed_id) {
+                self.root.insert("event_id".into(), Value::from(id));
+            }
+        }
+        if !self.root.contains_key("event") {
+            if let Some(kind) = self.root.get("type").cloned() {
+                self.root.insert("event".into(), kind);
+            }
+        }
+    }
+
     /// The body's `event_id` when it is a string (validity is checked later).
     pub fn event_id(&self) -> Option<&str> {
         self.root.get("event_id").and_then(Value::as_str)

@@ -18,8 +18,10 @@
 //! let body = br#"{"event":"comment.created","event_id":"c-1","site":"https://blog.example",
 //!   "data":{"id":1,"post_id":2,"author":{"name":"Ada"},"content":"Hi","created_at":"2026-12-04T10:00:00Z"}}"#;
 //! let verified = Verified { key_index: 0, timestamp: 0, skew_secs: 0 };
-//! let request = |id: &'static str| Request::post("/").header("x-event-id", id)
-//!     .body(VerifiedBody { raw: Bytes::from_static(body), verified }).unwrap();
+//! let request = |id: &'static str| Request::post("/").body(VerifiedBody {
+//!     raw: Bytes::from_static(body), verified,
+//!     sender_event_id: Bytes::from_static(id.as_bytes()), id_signed: false,
+//! }).unwrap();
 //!
 //! assert_eq!(svc.clone().oneshot(request("c-1")).await.unwrap().status(), StatusCode::ACCEPTED);
 //! // The header is not signed; it must agree with the signed body.
@@ -38,7 +40,7 @@ use super::{take_ready, ResponseFuture, VerifiedBody};
 use crate::event::{parse_envelope, Event, Limits};
 use crate::rejection::{ErrorCode, Rejection};
 use crate::response::GatewayResponse;
-use crate::signature::{Verified, EVENT_ID_HEADER};
+use crate::signature::Verified;
 
 /// A verified and validated event, handed to the next layer.
 #[derive(Debug, Clone)]
@@ -104,7 +106,7 @@ where
 
     fn call(&mut self, request: Request<VerifiedBody>) -> Self::Future {
         let (parts, body) = request.into_parts();
-        match validate(&parts.headers, &body.raw, self.limits) {
+        match validate(&body, self.limits) {
             Ok(event) => {
                 let mut inner = take_ready(&mut self.inner);
                 let body = ValidatedEvent {
@@ -124,12 +126,14 @@ where
     }
 }
 
-fn validate(headers: &http::HeaderMap, raw: &[u8], limits: Limits) -> Result<Event, Rejection> {
-    let envelope = parse_envelope(raw, limits)?;
-    let header_id = headers
-        .get(EVENT_ID_HEADER)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
+fn validate(body: &VerifiedBody, limits: Limits) -> Result<Event, Rejection> {
+    let mut envelope = parse_envelope(&body.raw, limits)?;
+    let header_id = body.sender_event_id.as_ref();
+    if body.id_signed {
+        // The id is signed (Standard Webhooks): a body may leave `event_id`
+        // out and use the spec's `type` for the event type.
+        envelope.fill_signed_defaults(header_id);
+    }
     if let Some(body_id) = envelope.event_id() {
         if body_id.as_bytes() != header_id {
             return Err(Rejection::new(

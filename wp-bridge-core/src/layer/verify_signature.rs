@@ -61,7 +61,10 @@ use super::{take_ready, ResponseFuture};
 use crate::clock::{SharedClock, SystemClock};
 use crate::rejection::{ErrorCode, Rejection};
 use crate::response::GatewayResponse;
-use crate::signature::{SecretSet, SignatureVerifier, Verified};
+use crate::signature::{
+    SecretSet, SignatureVerifier, StandardWebhooksVerifier, Verified, VerifyError, EVENT_ID_HEADER,
+    WEBHOOK_ID_HEADER,
+};
 
 /// Default body limit: 64 KiB.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -73,12 +76,66 @@ pub struct VerifiedBody {
     pub raw: Bytes,
     /// Which secret matched, the sender's timestamp and clock skew.
     pub verified: Verified,
+    /// The event id the sender put in its header (`X-Event-Id`,
+    /// `webhook-id`), which the body's `event_id` must equal.
+    pub sender_event_id: Bytes,
+    /// Whether that id is covered by the signature (Standard Webhooks), so
+    /// a body without `event_id` may take it.
+    pub id_signed: bool,
+}
+
+/// The signing schemes a gateway can accept, one per route.
+#[derive(Debug, Clone)]
+pub enum Scheme {
+    /// `X-WP-Signature` over `timestamp.body` (the WordPress plugin).
+    WordPress(SignatureVerifier),
+    /// Standard Webhooks: `webhook-signature` over `id.timestamp.body`.
+    StandardWebhooks(StandardWebhooksVerifier),
+}
+
+impl Scheme {
+    fn check_headers(
+        &self,
+        headers: &HeaderMap,
+        now: std::time::SystemTime,
+    ) -> Result<(), VerifyError> {
+        match self {
+            Scheme::WordPress(v) => v.check_headers(headers, now).map(drop),
+            Scheme::StandardWebhooks(v) => v.check_headers(headers, now),
+        }
+    }
+
+    fn verify(
+        &self,
+        headers: &HeaderMap,
+        raw: &[u8],
+        now: std::time::SystemTime,
+    ) -> Result<Verified, VerifyError> {
+        match self {
+            Scheme::WordPress(v) => v.verify(headers, raw, now),
+            Scheme::StandardWebhooks(v) => v.verify(headers, raw, now),
+        }
+    }
+
+    fn id_header(&self) -> &'static str {
+        match self {
+            Scheme::WordPress(_) => EVENT_ID_HEADER,
+            Scheme::StandardWebhooks(_) => WEBHOOK_ID_HEADER,
+        }
+    }
+
+    fn with_tolerance(self, tolerance: Duration) -> Self {
+        match self {
+            Scheme::WordPress(v) => Scheme::WordPress(v.tolerance(tolerance)),
+            Scheme::StandardWebhooks(v) => Scheme::StandardWebhooks(v.tolerance(tolerance)),
+        }
+    }
 }
 
 /// Applies [`VerifySignature`]. Build once; cloning shares the secrets.
 #[derive(Debug, Clone)]
 pub struct VerifySignatureLayer {
-    verifier: SignatureVerifier,
+    scheme: Scheme,
     clock: SharedClock,
     body_limit: usize,
 }
@@ -86,8 +143,13 @@ pub struct VerifySignatureLayer {
 impl VerifySignatureLayer {
     /// Verifies against `secrets` with a 300 s window and a 64 KiB body limit.
     pub fn new(secrets: SecretSet) -> Self {
+        Self::with_scheme(Scheme::WordPress(SignatureVerifier::new(secrets)))
+    }
+
+    /// Verifies with `scheme` (e.g. Standard Webhooks).
+    pub fn with_scheme(scheme: Scheme) -> Self {
         Self {
-            verifier: SignatureVerifier::new(secrets),
+            scheme,
             clock: SystemClock::shared(),
             body_limit: DEFAULT_BODY_LIMIT,
         }
@@ -96,7 +158,7 @@ impl VerifySignatureLayer {
     /// The accepted distance between the sender's timestamp and now.
     #[must_use]
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
-        self.verifier = self.verifier.tolerance(tolerance);
+        self.scheme = self.scheme.with_tolerance(tolerance);
         self
     }
 
@@ -162,7 +224,7 @@ where
                 Err(rejection) => return Ok(rejection.into_response()),
             };
             let verified = match config
-                .verifier
+                .scheme
                 .verify(&parts.headers, &raw, config.clock.now())
             {
                 Ok(verified) => verified,
@@ -174,7 +236,21 @@ where
                 .increment(1);
             metrics::histogram!(crate::metrics::CLOCK_SKEW_SECONDS)
                 .record(verified.skew_secs as f64);
-            let request = Request::from_parts(parts, VerifiedBody { raw, verified });
+            let sender_event_id = parts
+                .headers
+                .get(config.scheme.id_header())
+                .map(|v| Bytes::copy_from_slice(v.as_bytes()))
+                .unwrap_or_default();
+            let id_signed = matches!(config.scheme, Scheme::StandardWebhooks(_));
+            let request = Request::from_parts(
+                parts,
+                VerifiedBody {
+                    raw,
+                    verified,
+                    sender_event_id,
+                    id_signed,
+                },
+            );
             inner.call(request).await
         })
     }
@@ -195,9 +271,8 @@ fn check_before_body(config: &VerifySignatureLayer, headers: &HeaderMap) -> Resu
         return Err(too_large(config.body_limit));
     }
     config
-        .verifier
+        .scheme
         .check_headers(headers, config.clock.now())
-        .map(drop)
         .map_err(Rejection::from)
 }
 

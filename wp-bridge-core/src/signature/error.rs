@@ -9,7 +9,7 @@ use crate::rejection::{ErrorCode, Rejection};
 #[non_exhaustive]
 pub enum VerifyError {
     /// A required header is absent or empty.
-    #[error("missing header {0}: the WordPress sender sets X-WP-Signature, X-WP-Timestamp and X-Event-Id on every request")]
+    #[error("missing header {0}: a signed request carries its id, timestamp and signature headers (X-Event-Id, X-WP-Timestamp, X-WP-Signature for WordPress)")]
     MissingHeader(&'static str),
     /// `X-WP-Timestamp` is not decimal digits only.
     #[error("X-WP-Timestamp must be unix seconds as decimal digits")]
@@ -52,6 +52,12 @@ pub enum SecretError {
     /// No secret was given.
     #[error("no signing secret configured: give at least one (the first one signs, all verify)")]
     Empty,
+    /// A Standard Webhooks secret is not `whsec_` + base64.
+    #[error("Standard Webhooks secret #{index} is not whsec_ followed by base64")]
+    NotBase64 {
+        /// Position of the secret in the list (0-based).
+        index: usize,
+    },
     /// A secret is too short to resist guessing.
     #[error("signing secret #{index} is {len} bytes; use at least {min} random bytes (e.g. `openssl rand -base64 32`)")]
     TooShort {

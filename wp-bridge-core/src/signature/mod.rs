@@ -26,10 +26,14 @@
 
 mod error;
 mod secret;
+mod standard;
 mod verifier;
 
 pub use error::{SecretError, VerifyError};
 pub use secret::SecretSet;
+pub use standard::{
+    StandardWebhooksVerifier, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER,
+};
 pub use verifier::{
     SignatureVerifier, Verified, DEFAULT_TOLERANCE, EVENT_ID_HEADER, SIGNATURE_HEADER,
     TIMESTAMP_HEADER,

@@ -98,14 +98,58 @@ impl SecretSet {
     /// The index of the first secret whose MAC over `timestamp "." body`
     /// equals `tag`, compared in constant time.
     pub(crate) fn matching_key(&self, timestamp: &[u8], body: &[u8], tag: &[u8]) -> Option<usize> {
+        self.matching_key_for(&[timestamp, body], tag)
+    }
+
+    /// The index of the first secret whose MAC over `segments` joined by
+    /// `"."` equals `tag`, compared in constant time.
+    pub(crate) fn matching_key_for(&self, segments: &[&[u8]], tag: &[u8]) -> Option<usize> {
         self.secrets.iter().position(|secret| {
             let mut mac = secret.keyed.clone();
-            mac.update(timestamp);
-            mac.update(b".");
-            mac.update(body);
+            for (i, segment) in segments.iter().enumerate() {
+                if i > 0 {
+                    mac.update(b".");
+                }
+                mac.update(segment);
+            }
             // `verify_slice` compares with `subtle::ConstantTimeEq`.
             mac.verify_slice(tag).is_ok()
         })
+    }
+
+    /// Signs `segments` joined by `"."` with the first secret, base64.
+    pub fn sign_segments(&self, segments: &[&[u8]]) -> String {
+        use base64::Engine as _;
+        let mut mac = self.secrets[0].keyed.clone();
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 {
+                mac.update(b".");
+            }
+            mac.update(segment);
+        }
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    /// Parses Standard Webhooks secrets: comma-separated `whsec_<base64>`
+    /// (the prefix is optional; padded or unpadded standard base64). The
+    /// decoded bytes are the HMAC keys.
+    pub fn from_standard_webhooks(list: &str) -> Result<Self, SecretError> {
+        use base64::Engine as _;
+        let mut keys = Vec::new();
+        for (index, entry) in list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .enumerate()
+        {
+            let encoded = entry.strip_prefix("whsec_").unwrap_or(entry);
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded))
+                .map_err(|_| SecretError::NotBase64 { index })?;
+            keys.push(Zeroizing::new(decoded));
+        }
+        Self::new(keys.iter().map(|k| k.as_slice()))
     }
 }
 

@@ -287,6 +287,12 @@ impl Worker {
                 );
                 return;
             }
+            Err(err @ crate::error::StoreError::Corrupt(_)) => {
+                // Retrying cannot fix a record that does not decode.
+                tracing::error!(error = %err, "event record unreadable, job dead-lettered");
+                settle(w.queue.dead_letter(&lease, &err.to_string()).await);
+                return;
+            }
             Err(err) => {
                 tracing::error!(error = %err, "event log unavailable, job handed back");
                 settle(w.queue.retry(&lease, w.policy.delay(1, None)).await);
