@@ -35,5 +35,6 @@ pub use error::ApiError;
 pub use health::{health_router, ReadinessCheck};
 pub use routes::{
     router, router_with, router_with_readiness, RouterOptions, INGEST_PATH, STANDARD_WEBHOOKS_PATH,
+    WOOCOMMERCE_PATH,
 };
 pub use server::{serve, ServerLimits};

@@ -1,5 +1,6 @@
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use wp_bridge_core::layer::ip_allowlist::ClientAddr;
-use wp_bridge_core::{ErrorCode, GatewayService, Rejection};
+use wp_bridge_core::{ErrorCode, GatewayService, Rejection, WooCommerceGatewayService};
 
 use crate::health::{health_router, ReadinessCheck};
 use crate::ApiError;
@@ -20,6 +21,8 @@ use crate::ApiError;
 pub const INGEST_PATH: &str = "/webhooks/wp";
 /// Where Standard Webhooks senders post events.
 pub const STANDARD_WEBHOOKS_PATH: &str = "/webhooks/standard";
+/// Where WooCommerce's native webhooks post orders.
+pub const WOOCOMMERCE_PATH: &str = "/webhooks/woocommerce";
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -58,6 +61,9 @@ pub struct RouterOptions {
     /// A second gateway for Standard Webhooks senders, served at
     /// `POST /webhooks/standard` (built with `GatewayBuilder::standard_webhooks`).
     pub standard_webhooks: Option<GatewayService>,
+    /// The WooCommerce native-webhook stack, served at
+    /// `POST /webhooks/woocommerce` (built with `GatewayBuilder::build_woocommerce`).
+    pub woocommerce: Option<WooCommerceGatewayService>,
 }
 
 impl Default for RouterOptions {
@@ -66,6 +72,7 @@ impl Default for RouterOptions {
             readiness: Vec::new(),
             request_timeout: Duration::from_secs(30),
             standard_webhooks: None,
+            woocommerce: None,
         }
     }
 }
@@ -80,8 +87,8 @@ impl std::fmt::Debug for RouterOptions {
 }
 
 #[derive(Clone)]
-struct IngestState {
-    gateway: GatewayService,
+struct IngestState<G> {
+    gateway: G,
     timeout: Duration,
 }
 
@@ -111,6 +118,20 @@ pub fn router_with(gateway: GatewayService, options: RouterOptions) -> Router {
                 .with_state(state),
         );
     }
+    if let Some(woocommerce) = options.woocommerce {
+        let state = IngestState {
+            gateway: woocommerce,
+            timeout: options.request_timeout,
+        };
+        routes = routes.merge(
+            Router::new()
+                .route(
+                    WOOCOMMERCE_PATH,
+                    post(ingest).fallback(|| async { method_not_allowed("POST") }),
+                )
+                .with_state(state),
+        );
+    }
     routes
         .merge(health_router(options.readiness))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "no such route") })
@@ -126,7 +147,18 @@ pub fn router_with(gateway: GatewayService, options: RouterOptions) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn ingest(State(state): State<IngestState>, mut request: Request) -> Response {
+async fn ingest<G>(State(state): State<IngestState<G>>, mut request: Request) -> Response
+where
+    G: tower::Service<
+            Request,
+            Response = wp_bridge_core::response::GatewayResponse,
+            Error = Infallible,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    G::Future: Send,
+{
     // The IP allowlist reads the peer from ClientAddr; serve the router with
     // `into_make_service_with_connect_info::<SocketAddr>()` to provide it.
     if let Some(ConnectInfo(peer)) = request

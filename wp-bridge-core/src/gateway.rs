@@ -24,11 +24,17 @@ use crate::queue::Queue;
 use crate::routing::Routes;
 use crate::service::IngestService;
 use crate::signature::{SecretSet, SignatureVerifier, StandardWebhooksVerifier, DEFAULT_TOLERANCE};
+use crate::source::woocommerce::{WooCommerce, WooCommerceLayer};
 
 /// The complete ingest service: a `tower::Service<http::Request<B>>`
 /// answering [`GatewayResponse`](crate::response::GatewayResponse)s.
 pub type GatewayService =
     RecordMetrics<IpAllowlist<VerifySignature<ValidateEvent<Backpressure<Dedupe<IngestService>>>>>>;
+
+/// The WooCommerce native-webhook stack: no signature window and no
+/// backpressure (WooCommerce never retries; see [`crate::source::woocommerce`]).
+pub type WooCommerceGatewayService =
+    RecordMetrics<IpAllowlist<WooCommerce<ValidateEvent<Dedupe<IngestService>>>>>;
 
 /// Default queue bound before the gateway answers 503.
 pub const DEFAULT_MAX_QUEUE_DEPTH: u64 = 10_000;
@@ -208,6 +214,34 @@ impl GatewayBuilder {
         RecordMetricsLayer.layer(
             self.ip_allowlist
                 .layer(verify.layer(validate.layer(backpressure.layer(dedupe.layer(ingest))))),
+        )
+    }
+
+    /// Assembles the WooCommerce native-webhook stack over the given
+    /// backends, for a builder made with the webhooks' secrets
+    /// (`GatewayBuilder::new(woocommerce_secrets)`): the body is signed
+    /// without a timestamp, and backpressure does not apply.
+    pub fn build_woocommerce(
+        self,
+        idempotency: Arc<dyn IdempotencyStore>,
+        log: Arc<dyn EventLog>,
+        queue: Arc<dyn Queue>,
+    ) -> WooCommerceGatewayService {
+        let ingest = IngestService::new(log, queue, self.routes, self.clock.clone());
+        let dedupe = DedupeLayer::new(idempotency)
+            .claim_lease(self.claim_lease)
+            .in_progress_wait(self.in_progress_wait);
+        let validate = ValidateEventLayer::new().limits(self.limits);
+        let secrets = match &self.scheme {
+            Scheme::WordPress(verifier) => verifier.shared_secrets(),
+            Scheme::StandardWebhooks(verifier) => verifier.shared_secrets(),
+        };
+        let source = WooCommerceLayer::shared(secrets)
+            .body_limit(self.body_limit)
+            .clock(self.clock);
+        RecordMetricsLayer.layer(
+            self.ip_allowlist
+                .layer(source.layer(validate.layer(dedupe.layer(ingest)))),
         )
     }
 }

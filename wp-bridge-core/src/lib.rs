@@ -31,6 +31,7 @@ pub mod routing;
 pub mod service;
 pub mod signature;
 pub mod sink;
+pub mod source;
 pub mod worker;
 
 #[cfg(any(test, feature = "testing"))]
@@ -40,5 +41,5 @@ pub mod worker;
 pub mod testing;
 
 pub use error::StoreError;
-pub use gateway::{GatewayBuilder, GatewayService};
+pub use gateway::{GatewayBuilder, GatewayService, WooCommerceGatewayService};
 pub use rejection::{ErrorCode, Rejection};

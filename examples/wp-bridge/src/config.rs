@@ -75,6 +75,7 @@ pub(crate) struct Config {
     pub(crate) server_limits: ServerLimits,
     pub(crate) request_timeout: Duration,
     pub(crate) standard_webhook_secrets: Option<SecretSet>,
+    pub(crate) woocommerce_secrets: Option<SecretSet>,
 }
 
 /// The variables, for `--help` and the docs.
@@ -116,6 +117,8 @@ Environment:
   WP_BRIDGE_MAX_HEADER_BYTES      largest request head (default 16384; then 431)
   WP_BRIDGE_MAX_CONNECTIONS       connections open at once on the public port (default 1024)
   WP_BRIDGE_STANDARD_WEBHOOK_SECRETS  whsec_ secrets (comma-separated): also accept Standard Webhooks senders at POST /webhooks/standard
+  WP_BRIDGE_WOOCOMMERCE_SECRET    a WooCommerce webhook's secret: accept its native webhooks at POST /webhooks/woocommerce
+  WP_BRIDGE_WOOCOMMERCE_OLD_SECRET  the previous one, while rotating
   WP_BRIDGE_OTLP_ENDPOINT         OpenTelemetry collector for wp-bridge's spans, e.g. http://127.0.0.1:4318 (`otlp` builds)";
 
 fn parse<T: FromStr>(
@@ -358,6 +361,17 @@ impl Config {
                         .map_err(|e| error("WP_BRIDGE_STANDARD_WEBHOOK_SECRETS", e.to_string()))
                 })
                 .transpose()?,
+            // Whole values, not comma lists: WooCommerce secrets may contain commas.
+            woocommerce_secrets: match (
+                env("WP_BRIDGE_WOOCOMMERCE_SECRET"),
+                env("WP_BRIDGE_WOOCOMMERCE_OLD_SECRET"),
+            ) {
+                (Some(new), old) if !new.is_empty() => Some(
+                    SecretSet::new(std::iter::once(new).chain(old.filter(|o| !o.is_empty())))
+                        .map_err(|e| error("WP_BRIDGE_WOOCOMMERCE_SECRET", e.to_string()))?,
+                ),
+                _ => None,
+            },
         })
     }
 

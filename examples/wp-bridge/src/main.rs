@@ -298,6 +298,17 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             .standard_webhook_secrets
             .take()
             .map(|secrets| build(GatewayBuilder::standard_webhooks(secrets)));
+        let woocommerce = config.woocommerce_secrets.take().map(|secrets| {
+            GatewayBuilder::new(secrets)
+                .body_limit(config.body_limit)
+                .ip_allowlist(config.ip_allowlist.clone())
+                .routes(routes.clone())
+                .build_woocommerce(
+                    Arc::new(stores.idempotency_store(clock.clone())),
+                    log.clone(),
+                    queue.clone(),
+                )
+        });
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| AppError::Bind {
@@ -316,6 +327,7 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
                 readiness: checks.clone(),
                 request_timeout: config.request_timeout,
                 standard_webhooks,
+                woocommerce,
             },
         );
         let limits = config.server_limits;

@@ -167,3 +167,72 @@ async fn a_standard_webhooks_sender_is_accepted_on_its_own_route() {
         "delivered to Slack"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn woocommerce_native_webhooks_are_accepted_and_delivered() {
+    let (_stores, schema) = fresh_schema(2).await;
+    let slack = FakeSlack::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/XXXX",
+        listener.local_addr().unwrap()
+    );
+    let app = Router::new()
+        .route("/services/T000/B000/XXXX", post(incoming))
+        .with_state(slack.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let secret = "wc-secret-0123456789-abcdef";
+    let port = free_port();
+    let _app = spawn(
+        "all",
+        &schema,
+        &[
+            ("WP_BRIDGE_LISTEN", format!("127.0.0.1:{port}")),
+            ("WP_BRIDGE_SLACK_WEBHOOK_URL", url),
+            ("WP_BRIDGE_WOOCOMMERCE_SECRET", secret.into()),
+        ],
+    );
+    let endpoint = format!("http://127.0.0.1:{port}/webhooks/woocommerce");
+    let client = reqwest::Client::new();
+    let ping = eventually(Duration::from_secs(30), || async {
+        client
+            .post(&endpoint)
+            .body("webhook_id=12")
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status())
+    })
+    .await;
+    assert_eq!(
+        ping,
+        Some(reqwest::StatusCode::OK),
+        "the ping gets exactly 200"
+    );
+
+    let order = r#"{"id":5101,"status":"processing","currency":"EUR","total":"59.80","date_created_gmt":"2026-12-04T09:05:00","billing":{"first_name":"Grace","last_name":"Hopper","email":"grace@example.com"},"line_items":[{"id":1,"product_id":7,"name":"Mug","quantity":2,"total":"29.90"}]}"#;
+    let signature = SecretSet::new([secret])
+        .unwrap()
+        .sign_segments(&[order.as_bytes()]);
+    let status = client
+        .post(&endpoint)
+        .header("content-type", "application/json")
+        .header("x-wc-webhook-signature", signature)
+        .header("x-wc-webhook-id", "12")
+        .header("x-wc-webhook-topic", "order.created")
+        .header("x-wc-webhook-source", "https://shop.example/")
+        .body(order)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED);
+    let posted = eventually(Duration::from_secs(20), || async {
+        slack.0.lock().unwrap().first().cloned()
+    })
+    .await;
+    assert!(
+        posted.is_some_and(|p| p.0.contains("Grace")),
+        "the order reached Slack"
+    );
+}

@@ -293,7 +293,7 @@ fn too_large(limit: usize) -> Rejection {
     )
 }
 
-async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, Rejection>
+pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, Rejection>
 where
     B: Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

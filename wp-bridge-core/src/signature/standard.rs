@@ -64,6 +64,11 @@ impl StandardWebhooksVerifier {
         }
     }
 
+    /// The configured secrets, shared.
+    pub fn shared_secrets(&self) -> Arc<SecretSet> {
+        self.secrets.clone()
+    }
+
     /// The accepted distance between the sender's timestamp and now.
     #[must_use]
     pub fn tolerance(mut self, tolerance: Duration) -> Self {

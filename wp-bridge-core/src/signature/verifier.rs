@@ -65,6 +65,11 @@ impl SignatureVerifier {
         &self.secrets
     }
 
+    /// The configured secrets, shared.
+    pub fn shared_secrets(&self) -> Arc<SecretSet> {
+        self.secrets.clone()
+    }
+
     /// Checks the headers that can be judged before the body is read:
     /// presence of all three, timestamp format and window. Returns the
     /// timestamp so the body check need not parse it again.

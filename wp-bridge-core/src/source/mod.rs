@@ -1,0 +1,3 @@
+//! Senders that do not speak wp-bridge's own format, translated at the edge.
+
+pub mod woocommerce;
