@@ -15,6 +15,7 @@
 //! 200, counts distinct event ids, and exits printing the elapsed time once
 //! it has seen `--expect` of them.
 
+mod bare;
 mod receive;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -31,6 +32,9 @@ enum Command {
     Send(Args),
     /// Receive webhook deliveries and report when all have arrived.
     Receive(receive::Args),
+    /// A bare axum handler answering 202: the baseline the gateway is
+    /// compared with in the same run.
+    Bare(bare::Args),
 }
 
 #[derive(clap::Args)]
@@ -50,6 +54,10 @@ struct Args {
     /// A label printed with the results.
     #[arg(long, default_value = "")]
     label: String,
+    /// Percentage of requests that repeat an earlier request's event (a
+    /// sender retrying), answered 200 duplicate.
+    #[arg(long, default_value_t = 0)]
+    duplicates: u8,
 }
 
 fn body(run: u128, i: usize) -> Vec<u8> {
@@ -81,6 +89,7 @@ async fn main() {
     match Command::parse() {
         Command::Send(args) => send(args).await,
         Command::Receive(args) => receive::run(args).await,
+        Command::Bare(args) => bare::run(args).await,
     }
 }
 
@@ -116,6 +125,7 @@ async fn send(args: Args) {
     let next = Arc::new(AtomicUsize::new(0));
     let timestamp = now.as_secs().to_string();
     let started = Instant::now();
+    let duplicates = usize::from(args.duplicates.min(100));
     let tasks: Vec<_> = (0..args.concurrency)
         .map(|_| {
             let (client, requests, next, url, timestamp) = (
@@ -130,9 +140,14 @@ async fn send(args: Args) {
                 let mut failures = 0usize;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((id, signature, body)) = requests.get(i) else {
+                    if i >= requests.len() {
                         return (latencies, failures);
-                    };
+                    }
+                    // Every n-th request repeats the one before it: a retry.
+                    let repeat = duplicates > 0
+                        && i > 0
+                        && (i * duplicates / 100) != ((i - 1) * duplicates / 100);
+                    let (id, signature, body) = &requests[if repeat { i - 1 } else { i }];
                     let sent = Instant::now();
                     let response = client
                         .post(&url)
@@ -145,7 +160,8 @@ async fn send(args: Args) {
                         .await;
                     let ok = match response {
                         Ok(r) => {
-                            let accepted = r.status() == reqwest::StatusCode::ACCEPTED;
+                            let accepted = r.status() == reqwest::StatusCode::ACCEPTED
+                                || (repeat && r.status() == reqwest::StatusCode::OK);
                             let _ = r.bytes().await;
                             accepted
                         }
@@ -175,6 +191,7 @@ async fn send(args: Args) {
             "label": args.label,
             "requests": args.requests,
             "concurrency": args.concurrency,
+            "duplicates_pct": args.duplicates,
             "not_202": failures,
             "seconds": (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             "requests_per_second": (args.requests as f64 / elapsed.as_secs_f64()).round(),
