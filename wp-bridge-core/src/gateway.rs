@@ -98,6 +98,7 @@ pub struct GatewayBuilder {
     routes: Routes,
     clock: SharedClock,
     ip_allowlist: IpAllowlistLayer,
+    depth_cache: Duration,
 }
 
 impl GatewayBuilder {
@@ -129,6 +130,7 @@ impl GatewayBuilder {
             routes: Routes::new(),
             clock: SystemClock::shared(),
             ip_allowlist: IpAllowlistLayer::default(),
+            depth_cache: Duration::ZERO,
         }
     }
 
@@ -175,6 +177,13 @@ impl GatewayBuilder {
         self
     }
 
+    /// Reuses a queue-depth read for backpressure for this long (default
+    /// zero); see [`BackpressureLayer::depth_cache`].
+    pub fn depth_cache(mut self, ttl: Duration) -> Self {
+        self.depth_cache = ttl;
+        self
+    }
+
     /// Accepts requests only from these networks (default: from anyone).
     pub fn ip_allowlist(mut self, allowlist: IpAllowlistLayer) -> Self {
         self.ip_allowlist = allowlist;
@@ -205,7 +214,8 @@ impl GatewayBuilder {
             .claim_lease(self.claim_lease)
             .in_progress_wait(self.in_progress_wait);
         let backpressure = BackpressureLayer::new(queue, self.max_queue_depth)
-            .retry_after(self.overload_retry_after);
+            .retry_after(self.overload_retry_after)
+            .depth_cache(self.depth_cache);
         let validate = ValidateEventLayer::new().limits(self.limits);
         let verify = VerifySignatureLayer::with_scheme(self.scheme)
             .tolerance(self.tolerance)

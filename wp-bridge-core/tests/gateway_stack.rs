@@ -294,3 +294,55 @@ async fn queue_down_still_accepts_into_the_event_log_and_the_reconciler_enqueues
     assert_eq!(reconciler.sweep().await.unwrap(), 1);
     assert_eq!(queue.depth().await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn a_cached_depth_is_reused_within_its_ttl_and_read_again_after() {
+    use tower::Layer as _;
+    use wp_bridge_core::layer::BackpressureLayer;
+    let queue = Arc::new(MemoryQueue::new(SystemClock::shared()));
+    let ok = tower::service_fn(|_: Request<()>| async {
+        Ok::<GatewayResponse, std::convert::Infallible>(wp_bridge_core::response::json_response(
+            StatusCode::ACCEPTED,
+            "ok",
+        ))
+    });
+    let cached = BackpressureLayer::new(queue.clone(), 1)
+        .depth_cache(Duration::from_millis(200))
+        .layer(ok);
+    let uncached = BackpressureLayer::new(queue.clone(), 1).layer(ok);
+    assert_eq!(
+        cached
+            .clone()
+            .oneshot(Request::new(()))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::ACCEPTED
+    );
+    let job = Job {
+        event_id: EventId::new("fill").unwrap(),
+        correlation_id: wp_bridge_core::event::CorrelationId::generate(),
+        sinks: vec![],
+    };
+    queue.enqueue(&job, Duration::ZERO).await.unwrap();
+    assert_eq!(
+        uncached.oneshot(Request::new(())).await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        cached
+            .clone()
+            .oneshot(Request::new(()))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::ACCEPTED,
+        "within the TTL the cached depth stands"
+    );
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert_eq!(
+        cached.oneshot(Request::new(())).await.unwrap().status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "after it, the queue is asked again"
+    );
+}

@@ -86,7 +86,6 @@ fn delivery(row: &PgRow) -> Result<DeliveryRecord, StoreError> {
 #[async_trait]
 impl EventLog for PgEventLog {
     async fn record(&self, new: NewEvent) -> Result<RecordOutcome, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
         let id = new.event.event_id.as_str();
         let mut sinks: Vec<String> = new.sinks.iter().map(|s| s.as_str().to_owned()).collect();
         sinks.sort();
@@ -96,12 +95,25 @@ impl EventLog for PgEventLog {
         } else {
             "open"
         };
-        // A concurrent insert of the same id waits here for the first
-        // transaction, then sees the row: exactly one `Recorded`.
-        let inserted = sqlx::query(
-            "INSERT INTO events (event_id, event_type, site, payload, raw, correlation_id, received_at, status)
-             VALUES ($1, $2, $3, convert_from($4, 'UTF8')::jsonb, $4, $5, $6, $7)
-             ON CONFLICT (event_id) DO NOTHING",
+        // One statement, so one round trip and one implicit transaction: the
+        // event, its pending deliveries and the completed idempotency key
+        // commit together or not at all. A concurrent insert of the same id
+        // waits for the first and then inserts nothing.
+        let inserted: i64 = sqlx::query_scalar(
+            "WITH ins AS (
+                 INSERT INTO events (event_id, event_type, site, payload, raw, correlation_id, received_at, status, traceparent)
+                 VALUES ($1, $2, $3, convert_from($4, 'UTF8')::jsonb, $4, $5, $6, $7, $8)
+                 ON CONFLICT (event_id) DO NOTHING
+                 RETURNING event_id),
+             pending AS (
+                 INSERT INTO deliveries (event_id, sink, state, next_attempt_at)
+                 SELECT ins.event_id, sink, 'pending', $6 FROM ins, UNNEST($9::text[]) AS sink),
+             claim AS (
+                 INSERT INTO idempotency_keys (event_id, state, correlation_id)
+                 SELECT event_id, 'completed', $5 FROM ins
+                 ON CONFLICT (event_id) DO UPDATE
+                   SET state = 'completed', correlation_id = EXCLUDED.correlation_id, lease_until = NULL)
+             SELECT count(*) FROM ins",
         )
         .bind(id)
         .bind(new.event.event_type().as_str())
@@ -110,43 +122,28 @@ impl EventLog for PgEventLog {
         .bind(new.correlation_id.as_str())
         .bind(ts(new.received_at))
         .bind(status)
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        if inserted.rows_affected() == 0 {
-            let original: String =
-                sqlx::query_scalar("SELECT correlation_id FROM events WHERE event_id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(store_error)?;
-            return Ok(RecordOutcome::Duplicate(Receipt {
-                event_id: new.event.event_id.clone(),
-                correlation_id: correlation_id(original)?,
-            }));
-        }
-        sqlx::query(
-            "INSERT INTO deliveries (event_id, sink, state, next_attempt_at)
-             SELECT $1, sink, 'pending', $3 FROM UNNEST($2::text[]) AS sink",
-        )
-        .bind(id)
+        .bind(&new.traceparent)
         .bind(&sinks)
-        .bind(ts(new.received_at))
-        .execute(&mut *tx)
+        .fetch_one(&self.pool)
         .await
         .map_err(store_error)?;
-        sqlx::query(
-            "INSERT INTO idempotency_keys (event_id, state, correlation_id) VALUES ($1, 'completed', $2)
-             ON CONFLICT (event_id) DO UPDATE
-               SET state = 'completed', correlation_id = EXCLUDED.correlation_id, lease_until = NULL",
-        )
-        .bind(id)
-        .bind(new.correlation_id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(store_error)?;
-        tx.commit().await.map_err(store_error)?;
-        Ok(RecordOutcome::Recorded)
+        if inserted == 1 {
+            return Ok(RecordOutcome::Recorded);
+        }
+        let original: String =
+            sqlx::query_scalar("SELECT correlation_id FROM events WHERE event_id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(store_error)?;
+        Ok(RecordOutcome::Duplicate(Receipt {
+            event_id: new.event.event_id.clone(),
+            correlation_id: correlation_id(original)?,
+        }))
+    }
+
+    fn completes_claims(&self) -> bool {
+        true
     }
 
     async fn load(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {

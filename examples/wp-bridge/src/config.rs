@@ -76,6 +76,7 @@ pub(crate) struct Config {
     pub(crate) request_timeout: Duration,
     pub(crate) standard_webhook_secrets: Option<SecretSet>,
     pub(crate) woocommerce_secrets: Option<SecretSet>,
+    pub(crate) depth_cache: Duration,
 }
 
 /// The variables, for `--help` and the docs.
@@ -119,6 +120,7 @@ Environment:
   WP_BRIDGE_STANDARD_WEBHOOK_SECRETS  whsec_ secrets (comma-separated): also accept Standard Webhooks senders at POST /webhooks/standard
   WP_BRIDGE_WOOCOMMERCE_SECRET    a WooCommerce webhook's secret: accept its native webhooks at POST /webhooks/woocommerce
   WP_BRIDGE_WOOCOMMERCE_OLD_SECRET  the previous one, while rotating
+  WP_BRIDGE_DEPTH_CACHE_MS        reuse a queue-depth read for backpressure this long (default 100; 0: every request)
   WP_BRIDGE_OTLP_ENDPOINT         OpenTelemetry collector for wp-bridge's spans, e.g. http://127.0.0.1:4318 (`otlp` builds)";
 
 fn parse<T: FromStr>(
@@ -361,6 +363,13 @@ impl Config {
                         .map_err(|e| error("WP_BRIDGE_STANDARD_WEBHOOK_SECRETS", e.to_string()))
                 })
                 .transpose()?,
+            depth_cache: parse(
+                &env,
+                "WP_BRIDGE_DEPTH_CACHE_MS",
+                100,
+                "a number of milliseconds",
+            )
+            .map(Duration::from_millis)?,
             // Whole values, not comma lists: WooCommerce secrets may contain commas.
             woocommerce_secrets: match (
                 env("WP_BRIDGE_WOOCOMMERCE_SECRET"),

@@ -285,6 +285,7 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
                 .tolerance(config.tolerance)
                 .body_limit(config.body_limit)
                 .max_queue_depth(config.max_queue_depth)
+                .depth_cache(config.depth_cache)
                 .ip_allowlist(config.ip_allowlist.clone())
                 .routes(routes.clone())
                 .build(

@@ -238,6 +238,13 @@ pub trait EventLog: Send + Sync + std::fmt::Debug + 'static {
     /// [`RecordOutcome::Duplicate`] with the original receipt.
     async fn record(&self, event: NewEvent) -> Result<RecordOutcome, StoreError>;
 
+    /// Whether `record` also completes the event's idempotency claim in the
+    /// same transaction (a backend holding both), so the gateway can skip
+    /// the separate `IdempotencyStore::complete` round trip.
+    fn completes_claims(&self) -> bool {
+        false
+    }
+
     /// The event and its deliveries.
     async fn load(&self, id: &EventId) -> Result<Option<StoredEvent>, StoreError>;
 

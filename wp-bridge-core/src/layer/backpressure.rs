@@ -55,6 +55,8 @@ pub struct BackpressureLayer {
     queue: Arc<dyn Queue>,
     max_depth: u64,
     retry_after: Duration,
+    depth_cache: Duration,
+    cached: Arc<std::sync::Mutex<Option<(tokio::time::Instant, u64)>>>,
 }
 
 impl BackpressureLayer {
@@ -64,7 +66,33 @@ impl BackpressureLayer {
             queue,
             max_depth,
             retry_after: DEFAULT_RETRY_AFTER,
+            depth_cache: Duration::ZERO,
+            cached: Arc::default(),
         }
+    }
+
+    /// Reuses a depth read for this long (default zero: every request asks
+    /// the queue). A bound that is a few milliseconds stale is still a bound,
+    /// and on Redis it saves a round trip per request.
+    #[must_use]
+    pub fn depth_cache(mut self, ttl: Duration) -> Self {
+        self.depth_cache = ttl;
+        self
+    }
+
+    async fn depth(&self) -> Result<u64, crate::error::StoreError> {
+        let now = tokio::time::Instant::now();
+        if !self.depth_cache.is_zero() {
+            let cached = *self.cached.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((at, depth)) = cached {
+                if now.duration_since(at) < self.depth_cache {
+                    return Ok(depth);
+                }
+            }
+        }
+        let depth = self.queue.depth().await?;
+        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, depth));
+        Ok(depth)
     }
 
     /// The `Retry-After` sent with a refusal (default 5 s).
@@ -111,7 +139,7 @@ where
         let mut inner = take_ready(&mut self.inner);
         let config = self.config.clone();
         ResponseFuture::new(async move {
-            match config.queue.depth().await {
+            match config.depth().await {
                 Ok(depth) if depth < config.max_depth => inner.call(request).await,
                 Ok(depth) => {
                     tracing::warn!(

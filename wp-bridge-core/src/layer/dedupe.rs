@@ -136,6 +136,13 @@ where
                 }
             }
             let response = inner.call(request).await?;
+            if response
+                .extensions()
+                .get::<crate::service::ClaimSettled>()
+                .is_some()
+            {
+                return Ok(response);
+            }
             let settled = match response.extensions().get::<Receipt>() {
                 Some(receipt) if response.status().is_success() => {
                     store.complete(&id, receipt).await

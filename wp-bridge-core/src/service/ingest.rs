@@ -16,6 +16,11 @@ use crate::rejection::{ErrorCode, Rejection};
 use crate::response::GatewayResponse;
 use crate::routing::Routes;
 
+/// Put in a response when recording the event already completed its
+/// idempotency claim, so the dedupe layer need not.
+#[derive(Debug, Clone, Copy)]
+pub struct ClaimSettled;
+
 /// `Retry-After` when the event log cannot record.
 const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -126,6 +131,9 @@ impl Service<Request<ValidatedEvent>> for IngestService {
                 tracing::info!(sinks = job.sinks.len(), "event accepted");
                 let mut response = receipt.accepted_response();
                 response.extensions_mut().insert(receipt);
+                if this.log.completes_claims() {
+                    response.extensions_mut().insert(ClaimSettled);
+                }
                 Ok(response)
             }
             .instrument(span),

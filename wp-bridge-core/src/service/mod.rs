@@ -2,4 +2,4 @@
 
 mod ingest;
 
-pub use ingest::IngestService;
+pub use ingest::{ClaimSettled, IngestService};
