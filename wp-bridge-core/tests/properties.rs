@@ -22,6 +22,17 @@ use wp_bridge_core::testing::sample_body;
 use wp_bridge_core::GatewayBuilder;
 
 const SECRET: &str = "property-test-secret-0123456789";
+
+/// Cases per property: short in CI, as many as you like by hand with
+/// `PROPTEST_CASES=100000 cargo test -p wp-bridge-core --test properties`.
+/// Failing inputs are saved under `proptest-regressions/` and replayed first
+/// on every later run: that directory is the corpus.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 const NOW: u64 = 1_700_000_000;
 
 fn verifier() -> SignatureVerifier {
@@ -33,7 +44,7 @@ fn sign(ts: u64, body: &[u8]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(256), ..ProptestConfig::default() })]
 
     #[test]
     fn a_signed_body_verifies_and_any_changed_byte_does_not(
@@ -124,7 +135,7 @@ fn json_value(depth: u32) -> impl Strategy<Value = serde_json::Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(128), ..ProptestConfig::default() })]
 
     #[test]
     fn no_request_makes_the_gateway_answer_5xx_or_store_anything_unverified(
