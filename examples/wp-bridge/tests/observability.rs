@@ -327,3 +327,72 @@ async fn every_json_log_line_of_an_events_journey_carries_its_correlation_id() {
         "the payload reached the logs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_tokens_never_reach_the_logs() {
+    let (_stores, schema) = fresh_schema(2).await;
+    let (port, admin) = (free_port(), free_port());
+    let token = "admin-token-for-the-log-test-0123456789";
+    let wrong = "wrong-admin-token-0123456789-abcdef";
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_wp-bridge"))
+        .arg("all")
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            wp_bridge_postgres::testing::test_database_url(),
+        )
+        .env("WP_BRIDGE_PG_SCHEMA", &schema)
+        .env("WP_BRIDGE_SECRETS", SECRET)
+        .env("WP_BRIDGE_LISTEN", format!("127.0.0.1:{port}"))
+        .env("WP_BRIDGE_ADMIN_TOKEN", token)
+        .env("WP_BRIDGE_ADMIN_LISTEN", format!("127.0.0.1:{admin}"))
+        .env("WP_BRIDGE_METRICS_LISTEN", "off")
+        .env("WP_BRIDGE_LOG_JSON", "true")
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let api = format!("http://127.0.0.1:{admin}/admin/api/dead-letters");
+    let refused = eventually(Duration::from_secs(30), || async {
+        client
+            .get(&api)
+            .bearer_auth(wrong)
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status())
+    })
+    .await;
+    assert_eq!(refused, Some(reqwest::StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        client
+            .get(&api)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        reqwest::StatusCode::OK
+    );
+    let login = client
+        .post(format!("http://127.0.0.1:{admin}/admin/login"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert!(login.status().is_success() || login.status().is_redirection());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    child.start_kill().unwrap();
+    let logs = String::from_utf8_lossy(&child.wait_with_output().await.unwrap().stderr).to_string();
+    assert!(
+        logs.contains("admin API request refused"),
+        "the refusal is logged"
+    );
+    assert!(
+        !logs.contains(token) && !logs.contains(wrong),
+        "a token reached the logs"
+    );
+}
