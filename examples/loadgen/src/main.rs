@@ -54,8 +54,8 @@ struct Args {
     /// A label printed with the results.
     #[arg(long, default_value = "")]
     label: String,
-    /// Percentage of requests that repeat an earlier request's event (a
-    /// sender retrying), answered 200 duplicate.
+    /// Percentage of requests that repeat the request before them (a
+    /// sender retrying); one of each pair is answered 202, the other 200.
     #[arg(long, default_value_t = 0)]
     duplicates: u8,
 }
@@ -138,15 +138,22 @@ async fn send(args: Args) {
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 let mut failures = 0usize;
+                let (mut accepted, mut answered_duplicate) = (0usize, 0usize);
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= requests.len() {
-                        return (latencies, failures);
+                        return (latencies, failures, accepted, answered_duplicate);
                     }
                     // Every n-th request repeats the one before it: a retry.
                     let repeat = duplicates > 0
                         && i > 0
                         && (i * duplicates / 100) != ((i - 1) * duplicates / 100);
+                    // The pair may race (concurrency > 1), so either of the
+                    // two may be the one accepted: 200 is right for both.
+                    let paired = repeat
+                        || (duplicates > 0
+                            && i + 1 < requests.len()
+                            && ((i + 1) * duplicates / 100) != (i * duplicates / 100));
                     let (id, signature, body) = &requests[if repeat { i - 1 } else { i }];
                     let sent = Instant::now();
                     let response = client
@@ -160,10 +167,19 @@ async fn send(args: Args) {
                         .await;
                     let ok = match response {
                         Ok(r) => {
-                            let accepted = r.status() == reqwest::StatusCode::ACCEPTED
-                                || (repeat && r.status() == reqwest::StatusCode::OK);
+                            let status = r.status();
                             let _ = r.bytes().await;
-                            accepted
+                            match status {
+                                reqwest::StatusCode::ACCEPTED => {
+                                    accepted += 1;
+                                    true
+                                }
+                                reqwest::StatusCode::OK if paired => {
+                                    answered_duplicate += 1;
+                                    true
+                                }
+                                _ => false,
+                            }
                         }
                         Err(_) => false,
                     };
@@ -176,11 +192,13 @@ async fn send(args: Args) {
         })
         .collect();
     let mut latencies = Vec::with_capacity(args.requests);
-    let mut failures = 0;
+    let (mut failures, mut accepted, mut answered_duplicate) = (0, 0, 0);
     for task in tasks {
-        if let Ok((l, f)) = task.await {
+        if let Ok((l, f, a, d)) = task.await {
             latencies.extend(l);
             failures += f;
+            accepted += a;
+            answered_duplicate += d;
         }
     }
     let elapsed = started.elapsed();
@@ -192,7 +210,9 @@ async fn send(args: Args) {
             "requests": args.requests,
             "concurrency": args.concurrency,
             "duplicates_pct": args.duplicates,
-            "not_202": failures,
+            "accepted_202": accepted,
+            "duplicate_200": answered_duplicate,
+            "unexpected": failures,
             "seconds": (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
             "requests_per_second": (args.requests as f64 / elapsed.as_secs_f64()).round(),
             "p50_ms": (percentile(&latencies, 50.0) * 1000.0).round() / 1000.0,
