@@ -145,11 +145,8 @@ async fn sign_in_filter_open_replay_and_see_it_leave_the_list() {
         .click()
         .await
         .unwrap();
-    let rows = browser
-        .find_all(Locator::Css("#dead-letters tr[data-event-id]"))
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 2);
+    // A click returns before the next page has loaded: wait for its rows.
+    rows_once(&browser, 2).await;
 
     // Filter to Slack's dead letters.
     browser
@@ -166,11 +163,7 @@ async fn sign_in_filter_open_replay_and_see_it_leave_the_list() {
         .click()
         .await
         .unwrap();
-    let rows = browser
-        .find_all(Locator::Css("#dead-letters tr[data-event-id]"))
-        .await
-        .unwrap();
-    assert_eq!(rows.len(), 1);
+    let rows = rows_once(&browser, 1).await;
     assert_eq!(
         rows[0].attr("data-event-id").await.unwrap().as_deref(),
         Some("order-archived")
@@ -184,13 +177,17 @@ async fn sign_in_filter_open_replay_and_see_it_leave_the_list() {
         .click()
         .await
         .unwrap();
-    let payload = browser
-        .find(Locator::Id("payload"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let payload = eventually(Duration::from_secs(10), || async {
+        browser
+            .find(Locator::Id("payload"))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    })
+    .await
+    .expect("the dead letter's page");
     assert!(
         payload.contains("\"event_id\": \"order-archived\""),
         "{payload}"
@@ -264,6 +261,20 @@ async fn sign_in_filter_open_replay_and_see_it_leave_the_list() {
         .await
         .unwrap();
     assert_eq!(audit[0].by.reason, "channel unarchived");
+}
+
+/// The list's rows once there are exactly `n` of them (the page the last
+/// click led to has loaded), or a failure after ten seconds.
+async fn rows_once(browser: &fantoccini::Client, n: usize) -> Vec<fantoccini::elements::Element> {
+    let found = eventually(Duration::from_secs(10), || async {
+        let rows = browser
+            .find_all(Locator::Css("#dead-letters tr[data-event-id]"))
+            .await
+            .ok()?;
+        (rows.len() == n).then_some(rows)
+    })
+    .await;
+    found.unwrap_or_else(|| panic!("the list never showed {n} dead letters"))
 }
 
 fn uuid_like() -> String {
