@@ -28,7 +28,8 @@ for workers in 1 3; do
     schemas+=("$schema")
     common=(env DATABASE_URL="$DB" WP_BRIDGE_PG_SCHEMA="$schema" WP_BRIDGE_SECRETS="$SECRET"
         REDIS_URL="$REDIS" WP_BRIDGE_REDIS_PREFIX="$schema" WP_BRIDGE_LISTEN=127.0.0.1:18090
-        WP_BRIDGE_WEBHOOK_URL=http://127.0.0.1:18099/hook WP_BRIDGE_MAX_QUEUE_DEPTH=1000000 RUST_LOG=warn)
+        WP_BRIDGE_WEBHOOK_URL=http://127.0.0.1:18099/hook WP_BRIDGE_MAX_QUEUE_DEPTH=1000000 RUST_LOG=warn
+        WP_BRIDGE_METRICS_LISTEN=off)
     target/release/loadgen receive --listen 127.0.0.1:18099 --expect "$EVENTS" > "/tmp/wpb-e2e-$workers.json" &
     receiver=$!
     "${common[@]}" target/release/wp-bridge serve >/dev/null 2>&1 &

@@ -83,8 +83,11 @@ enum AppError {
     Postgres(#[from] wp_bridge::postgres::PgError),
     #[error("REDIS_URL: {0}")]
     Redis(#[from] wp_bridge::redis::RedisError),
-    #[error("WP_BRIDGE_LISTEN: cannot listen on {addr}: {source}")]
+    /// Each listener names its own variable: several processes on one host
+    /// need their own metrics (and admin) address, or `off`.
+    #[error("{var}: cannot listen on {addr}: {source}")]
     Bind {
+        var: &'static str,
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
@@ -313,6 +316,7 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|source| AppError::Bind {
+                var: "WP_BRIDGE_LISTEN",
                 addr: config.listen,
                 source,
             })?;
@@ -356,6 +360,7 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
             let listener = tokio::net::TcpListener::bind(config.admin_listen)
                 .await
                 .map_err(|source| AppError::Bind {
+                    var: "WP_BRIDGE_ADMIN_LISTEN",
                     addr: config.admin_listen,
                     source,
                 })?;
@@ -405,7 +410,11 @@ async fn run(role: Role, mut config: Config) -> Result<(), AppError> {
     if let (Some(addr), Some(handle)) = (config.metrics_listen, handle.clone()) {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|source| AppError::Bind { addr, source })?;
+            .map_err(|source| AppError::Bind {
+                var: "WP_BRIDGE_METRICS_LISTEN",
+                addr,
+                source,
+            })?;
         let app = observability::metrics_router(handle, checks);
         let stop = shutdown.clone();
         tasks.spawn(async move {
