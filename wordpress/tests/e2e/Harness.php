@@ -32,8 +32,11 @@ final class Harness {
 	 * @param array<string,string> $env Extra environment.
 	 */
 	public static function start( string $name, array $cmd, array $env, int $port, string $log_dir ): void {
+		// Its own process group (setsid execs in place, keeping the pid), so
+		// that stopping it also stops the workers `php -S` forks when
+		// PHP_CLI_SERVER_WORKERS is set; they outlive a SIGTERM to the parent.
 		$proc = proc_open(
-			$cmd,
+			array_merge( array( 'setsid' ), $cmd ),
 			array(
 				0 => array( 'file', '/dev/null', 'r' ),
 				1 => array( 'file', "{$log_dir}/{$name}.out", 'a' ),
@@ -72,17 +75,23 @@ final class Harness {
 		}
 		$proc = self::$procs[ $name ]['proc'];
 		unset( self::$procs[ $name ] );
-		$status = proc_get_status( $proc );
-		if ( $status['running'] ) {
-			proc_terminate( $proc, 15 );
+		$group  = proc_get_status( $proc )['pid'];
+		$signal = static function ( int $sig ) use ( $proc, $group ): void {
+			if ( function_exists( 'posix_kill' ) ) {
+				posix_kill( -$group, $sig );
+			} else {
+				proc_terminate( $proc, $sig );
+			}
+		};
+		if ( proc_get_status( $proc )['running'] ) {
+			$signal( 15 );
 			$deadline = microtime( true ) + 10;
 			while ( proc_get_status( $proc )['running'] && microtime( true ) < $deadline ) {
 				usleep( 50000 );
 			}
-			if ( proc_get_status( $proc )['running'] ) {
-				proc_terminate( $proc, 9 );
-			}
 		}
+		// Whatever is left of the group (forked workers included).
+		$signal( 9 );
 		proc_close( $proc );
 	}
 
