@@ -19,14 +19,14 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use http::HeaderMap;
 
 use super::error::VerifyError;
 use super::secret::SecretSet;
-use super::verifier::{Verified, DEFAULT_TOLERANCE};
+use super::verifier::{check_timestamp, Verified, DEFAULT_TOLERANCE};
 
 /// `webhook-id`: the message id, the same on every retry; signed.
 pub const WEBHOOK_ID_HEADER: &str = "webhook-id";
@@ -38,7 +38,6 @@ pub const WEBHOOK_SIGNATURE_HEADER: &str = "webhook-signature";
 /// Longest id or signature list accepted.
 const MAX_ID_LEN: usize = 256;
 const MAX_SIGNATURE_HEADER_LEN: usize = 4096;
-const MAX_TIMESTAMP_DIGITS: usize = 11;
 
 /// Verifies Standard Webhooks requests against a [`SecretSet`] (built with
 /// [`SecretSet::from_standard_webhooks`]).
@@ -83,7 +82,7 @@ impl StandardWebhooksVerifier {
         let ts = required(headers, WEBHOOK_TIMESTAMP_HEADER)?;
         required(headers, WEBHOOK_SIGNATURE_HEADER)?;
         check_id(id)?;
-        self.check_timestamp(ts, now).map(drop)
+        check_timestamp(ts, now, self.tolerance).map(drop)
     }
 
     /// Verifies a request given its headers and raw body.
@@ -112,7 +111,7 @@ impl StandardWebhooksVerifier {
         now: SystemTime,
     ) -> Result<Verified, VerifyError> {
         check_id(id)?;
-        let (ts, skew_secs) = self.check_timestamp(timestamp, now)?;
+        let (ts, skew_secs) = check_timestamp(timestamp, now, self.tolerance)?;
         if signatures.len() > MAX_SIGNATURE_HEADER_LEN {
             return Err(VerifyError::BadSignature);
         }
@@ -131,30 +130,6 @@ impl StandardWebhooksVerifier {
             timestamp: ts,
             skew_secs,
         })
-    }
-
-    fn check_timestamp(&self, raw: &[u8], now: SystemTime) -> Result<(u64, i64), VerifyError> {
-        if raw.is_empty() || raw.len() > MAX_TIMESTAMP_DIGITS || !raw.iter().all(u8::is_ascii_digit)
-        {
-            return Err(VerifyError::InvalidTimestamp);
-        }
-        let ts = raw
-            .iter()
-            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-        let now = now
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let skew = i128::from(now) - i128::from(ts);
-        let tolerance = self.tolerance.as_secs();
-        let skew_secs = i64::try_from(skew).unwrap_or(i64::MAX);
-        if skew.unsigned_abs() > u128::from(tolerance) {
-            return Err(VerifyError::StaleTimestamp {
-                skew_secs,
-                tolerance_secs: tolerance,
-            });
-        }
-        Ok((ts, skew_secs))
     }
 }
 

@@ -77,7 +77,7 @@ impl SignatureVerifier {
         let timestamp = required(headers, TIMESTAMP_HEADER, "X-WP-Timestamp")?;
         required(headers, SIGNATURE_HEADER, "X-WP-Signature")?;
         required(headers, EVENT_ID_HEADER, "X-Event-Id")?;
-        self.check_timestamp(timestamp, now).map(|(ts, _)| ts)
+        check_timestamp(timestamp, now, self.tolerance).map(|(ts, _)| ts)
     }
 
     /// Verifies a request given its headers and raw body.
@@ -101,7 +101,7 @@ impl SignatureVerifier {
         body: &[u8],
         now: SystemTime,
     ) -> Result<Verified, VerifyError> {
-        let (ts, skew_secs) = self.check_timestamp(timestamp, now)?;
+        let (ts, skew_secs) = check_timestamp(timestamp, now, self.tolerance)?;
         let tag = decode_tag(signature).ok_or(VerifyError::BadSignature)?;
         let key_index = self
             .secrets
@@ -113,31 +113,37 @@ impl SignatureVerifier {
             skew_secs,
         })
     }
+}
 
-    fn check_timestamp(&self, raw: &[u8], now: SystemTime) -> Result<(u64, i64), VerifyError> {
-        if raw.is_empty() || raw.len() > MAX_TIMESTAMP_DIGITS || !raw.iter().all(u8::is_ascii_digit)
-        {
-            return Err(VerifyError::InvalidTimestamp);
-        }
-        // At most 11 ASCII digits: always a valid u64.
-        let ts = raw
-            .iter()
-            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-        let now_secs = now
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let skew = i128::from(now_secs) - i128::from(ts);
-        let tolerance = self.tolerance.as_secs();
-        let skew_secs = i64::try_from(skew).unwrap_or(i64::MAX);
-        if skew.unsigned_abs() > u128::from(tolerance) {
-            return Err(VerifyError::StaleTimestamp {
-                skew_secs,
-                tolerance_secs: tolerance,
-            });
-        }
-        Ok((ts, skew_secs))
+/// The timestamp check both schemes share: decimal digits only (no sign,
+/// space or decimal point), within `tolerance` of `now` in either direction.
+/// Returns the timestamp and the skew (now − timestamp) in seconds.
+pub(crate) fn check_timestamp(
+    raw: &[u8],
+    now: SystemTime,
+    tolerance: Duration,
+) -> Result<(u64, i64), VerifyError> {
+    if raw.is_empty() || raw.len() > MAX_TIMESTAMP_DIGITS || !raw.iter().all(u8::is_ascii_digit) {
+        return Err(VerifyError::InvalidTimestamp);
     }
+    // At most 11 ASCII digits: always a valid u64.
+    let ts = raw
+        .iter()
+        .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+    let now_secs = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let skew = i128::from(now_secs) - i128::from(ts);
+    let tolerance = tolerance.as_secs();
+    let skew_secs = i64::try_from(skew).unwrap_or(i64::MAX);
+    if skew.unsigned_abs() > u128::from(tolerance) {
+        return Err(VerifyError::StaleTimestamp {
+            skew_secs,
+            tolerance_secs: tolerance,
+        });
+    }
+    Ok((ts, skew_secs))
 }
 
 fn required<'h>(
